@@ -1,0 +1,1 @@
+"""The subcommands of ``knobflow``; each module has ``help``, ``configure`` and ``run``."""

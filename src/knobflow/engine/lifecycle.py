@@ -1,0 +1,109 @@
+"""The knob's two lifecycles as ``transitions`` state machines, declared as data.
+
+The button goes idle → held → idle; the dial goes idle → rotating → stopped
+→ idle (the settle window). Each :class:`~knobflow.engine.core.Engine` owns one
+machine per lifecycle and adds every knob to both as a model
+(``model_attribute`` ``button`` and ``dial``). Timers are not part of the
+machines: the engine keeps them as deadlines on its own clock.
+"""
+
+from __future__ import annotations
+
+import logging
+from enum import StrEnum
+from typing import Any
+
+from transitions import Machine
+
+__all__ = [
+    "BUTTON_TRANSITIONS",
+    "DIAL_TRANSITIONS",
+    "ButtonState",
+    "DialState",
+    "Lifecycles",
+]
+
+
+class ButtonState(StrEnum):
+    IDLE = "idle"
+    HELD = "held"
+
+
+class DialState(StrEnum):
+    IDLE = "idle"
+    ROTATING = "rotating"
+    STOPPED = "stopped"
+
+
+# trigger, source(s), destination, what causes it (for the diagram and docs)
+BUTTON_TRANSITIONS: tuple[dict[str, Any], ...] = (
+    {"trigger": "button_hold", "source": ButtonState.IDLE, "dest": ButtonState.HELD},
+    {"trigger": "button_release", "source": ButtonState.HELD, "dest": ButtonState.IDLE},
+    {"trigger": "button_hold_timeout", "source": ButtonState.HELD, "dest": ButtonState.IDLE},
+)
+
+DIAL_TRANSITIONS: tuple[dict[str, Any], ...] = (
+    {
+        "trigger": "dial_open",
+        "source": [DialState.IDLE, DialState.STOPPED],
+        "dest": DialState.ROTATING,
+    },
+    {"trigger": "dial_close", "source": DialState.ROTATING, "dest": DialState.STOPPED},
+    {"trigger": "dial_settle", "source": DialState.STOPPED, "dest": DialState.IDLE},
+)
+
+# What each trigger means for people (diagram labels).
+TRIGGER_LABELS: dict[str, str] = {
+    "button_hold": "hold",
+    "button_release": "release",
+    "button_hold_timeout": "hold_timeout_ms",
+    "dial_open": "start / lost start / lone stop / button change",
+    "dial_close": "stop / rotation_timeout_ms / release / button change",
+    "dial_settle": "settle_ms",
+}
+
+
+class _SkipBindingFilter(logging.Filter):
+    """Knobs declare only the triggers they use; transitions logs each name it
+    does not bind (``model_override``). Those lines carry no information."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "model override policy" not in record.getMessage()
+
+
+logging.getLogger("transitions.core").addFilter(_SkipBindingFilter())
+
+
+def _machine(attribute: str, states: type[StrEnum], transitions: tuple[dict[str, Any], ...]) -> Any:
+    return Machine(
+        model=None,
+        states=list(states),
+        transitions=[dict(t) for t in transitions],
+        initial=next(iter(states)),
+        auto_transitions=False,
+        model_attribute=attribute,
+        model_override=True,
+        ignore_invalid_triggers=False,
+    )
+
+
+class Lifecycles:
+    """The two shared machines of one engine."""
+
+    def __init__(self) -> None:
+        self.button = _machine("button", ButtonState, BUTTON_TRANSITIONS)
+        self.dial = _machine("dial", DialState, DIAL_TRANSITIONS)
+
+    def add(self, model: object) -> None:
+        self.button.add_model(model)
+        self.dial.add_model(model)
+
+    def remove(self, model: object) -> None:
+        self.button.remove_model(model)
+        self.dial.remove_model(model)
+
+
+LIFECYCLES: dict[str, tuple[str, type[StrEnum], tuple[dict[str, Any], ...]]] = {
+    "button": ("button", ButtonState, BUTTON_TRANSITIONS),
+    "dial": ("dial", DialState, DIAL_TRANSITIONS),
+}

@@ -1,0 +1,1 @@
+"""Helpers shared by every test suite (plain Python, no third-party imports)."""
