@@ -67,7 +67,20 @@ def read_data(path: Path) -> Any:
     try:
         return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as err:
-        raise ConfigError(f"is not valid YAML: {err}", source=str(path)) from None
+        raise ConfigError(f"is not valid YAML: {_yaml_problem(err)}", source=_yaml_where(path, err)) from None
+
+
+def _yaml_where(path: Path, err: yaml.YAMLError) -> str:
+    mark = getattr(err, "problem_mark", None)
+    return f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
+
+
+def _yaml_problem(err: yaml.YAMLError) -> str:
+    problem = getattr(err, "problem", None)
+    context = getattr(err, "context", None)
+    if problem:
+        return f"{context}, {problem}" if context else str(problem)
+    return " ".join(str(err).split())
 
 
 def config_from_mapping(data: Any, source: str = "config") -> Config:

@@ -182,7 +182,13 @@ def build(cls: type[T], data: Any, key: str = "") -> T:
     for name, f in fields.items():
         path = f"{key}.{name}" if key else name
         if name in data:
-            values[name] = _convert(hints[name], data[name], path, f.metadata)
+            try:
+                values[name] = _convert(hints[name], data[name], path, f.metadata)
+            except ConfigError as err:
+                if not f.metadata.get("secret"):
+                    raise
+                hidden = "(hidden)" if err.value is not ... else ...
+                raise ConfigError(err.problem, key=err.key, value=hidden, allowed=err.allowed) from None
         elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
             raise ConfigError("is missing", key=path, allowed=type_text(hints[name]))
     try:
