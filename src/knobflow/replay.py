@@ -59,7 +59,7 @@ def read_records(lines: Iterable[str]) -> Iterator[Record | BadRecord]:
         if not isinstance(obj, dict):
             yield BadRecord(number, "not a JSON object")
             continue
-        t = obj.get("t")
+        t: Any = obj.get("t")
         if type(t) not in (int, float) or not math.isfinite(t):
             yield BadRecord(number, f"'t' is not a finite number: {t!r}")
             continue

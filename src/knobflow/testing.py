@@ -44,14 +44,16 @@ def same_value(a: Any, b: Any) -> bool:
     a_num = isinstance(a, int | float) and not isinstance(a, bool)
     b_num = isinstance(b, int | float) and not isinstance(b, bool)
     if a_num and b_num:
-        return abs(a - b) <= TOLERANCE * max(1.0, abs(a), abs(b))
+        close: bool = abs(a - b) <= TOLERANCE * max(1.0, abs(a), abs(b))
+        return close
     if a_num or b_num or type(a) is not type(b):
         return False
     if isinstance(a, dict):
         return a.keys() == b.keys() and all(same_value(a[k], b[k]) for k in a)
     if isinstance(a, list):
         return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b, strict=True))
-    return bool(a == b)
+    equal: bool = a == b
+    return equal
 
 
 def gestures_differ(

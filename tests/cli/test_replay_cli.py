@@ -44,7 +44,9 @@ def test_bad_lines_are_reported_with_their_number_and_skipped(
     ]
     path = tmp_path / "mixed.jsonl"
     path.write_text("\n".join(lines) + "\n")
-    status, out, err = run(["replay", "--format", "jsonl", "--knob", "desk_knob", str(path)], capsys)
+    status, out, err = run(
+        ["replay", "--format", "jsonl", "--knob", "desk_knob", str(path)], capsys
+    )
     assert status == 1
     assert [json.loads(x)["gesture"] for x in out.splitlines()] == ["press", "double_press"]
     reported = [int(x.split(":")[1]) for x in err.splitlines()]
@@ -52,18 +54,23 @@ def test_bad_lines_are_reported_with_their_number_and_skipped(
     assert "smaller than the previous line" in err
 
 
-def test_string_payload_is_the_raw_mqtt_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_string_payload_is_the_raw_mqtt_text(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A string payload is parsed as the raw MQTT text; a non-JSON string is bad input, not a bad line."""
     path = tmp_path / "raw.jsonl"
     path.write_text(
-        "\n".join([line(1.0, '{"action":"single"}'), line(2.0, "not json"), line(3.0, "single")]) + "\n"
+        "\n".join([line(1.0, '{"action":"single"}'), line(2.0, "not json"), line(3.0, "single")])
+        + "\n"
     )
     status, out, _ = run(["replay", "--format", "jsonl", "--knob", "desk_knob", str(path)], capsys)
     assert status == 0
     assert [json.loads(x)["gesture"] for x in out.splitlines()] == ["press"]
 
 
-def test_timers_run_on_after_the_last_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_timers_run_on_after_the_last_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """After the last line the clock runs on until no timer is pending (a hold times out)."""
     path = tmp_path / "hold.jsonl"
     path.write_text(line(1.0, {"action": "hold"}) + "\n")
@@ -91,7 +98,9 @@ def test_config_settings_apply(tmp_path: Path, capsys: pytest.CaptureFixture[str
     config.write_text("hold_timeout_ms: 2000\nknobs:\n  desk_knob:\n")
     path = tmp_path / "hold.jsonl"
     path.write_text(line(1.0, {"action": "hold"}) + "\n")
-    status, out, _ = run(["replay", "--format", "jsonl", "--config", str(config), str(path)], capsys)
+    status, out, _ = run(
+        ["replay", "--format", "jsonl", "--config", str(config), str(path)], capsys
+    )
     assert status == 0
     assert json.loads(out.splitlines()[-1])["t"] == 3.0
 
@@ -101,7 +110,10 @@ def test_config_settings_apply(tmp_path: Path, capsys: pytest.CaptureFixture[str
     [
         ("fast_spin_dps: -3\n", "fast_spin_dps: -3 is out of range (allowed: > 0)"),
         ("knobs:\n  a:\n    settle_ms: soon\n", "knobs.a.settle_ms: 'soon' is not a number"),
-        ("composites:\n  twist:\n    sequence: [press, rotat]\n", "part 2 ('rotat') matches no built-in gesture"),
+        (
+            "composites:\n  twist:\n    sequence: [press, rotat]\n",
+            "part 2 ('rotat') matches no built-in gesture",
+        ),
         ("bogus: 1\n", "bogus: is an unknown key"),
         ("a: [\n", "is not valid YAML"),
         ("knobs: {a: 1, a: 2}\n", "is given twice"),

@@ -32,7 +32,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
     seen: set[Any] = set()
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node, deep=deep)
         if isinstance(key, str | int | float | bool) and key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None, f"key {key!r} is given twice", key_node.start_mark
@@ -43,7 +43,7 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
 
 _UniqueKeyLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_mapping,  # type: ignore[arg-type]
+    _construct_mapping,
 )
 
 
@@ -65,9 +65,11 @@ def read_data(path: Path) -> Any:
         except ValueError as err:
             raise ConfigError(f"is not valid JSON: {err}", source=str(path)) from None
     try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as err:
-        raise ConfigError(f"is not valid YAML: {_yaml_problem(err)}", source=_yaml_where(path, err)) from None
+        raise ConfigError(
+            f"is not valid YAML: {_yaml_problem(err)}", source=_yaml_where(path, err)
+        ) from None
 
 
 def _yaml_where(path: Path, err: yaml.YAMLError) -> str:
@@ -116,7 +118,10 @@ def _resolve_paths(config: Config, folder: Path) -> Config:
     tls = mqtt.tls
     if tls is not None:
         tls = replace(
-            tls, ca_file=resolve(tls.ca_file), cert_file=resolve(tls.cert_file), key_file=resolve(tls.key_file)
+            tls,
+            ca_file=resolve(tls.ca_file),
+            cert_file=resolve(tls.cert_file),
+            key_file=resolve(tls.key_file),
         )
     mqtt = replace(mqtt, password_file=resolve(mqtt.password_file), tls=tls)
     return replace(config, mqtt=mqtt)
@@ -139,7 +144,11 @@ def apply_env(config: Config, environ: Mapping[str, str] | None = None) -> Confi
                 ) from None
             if not 1 <= value <= 65535:
                 raise ConfigError(
-                    "is out of range", source="environment", key=var, value=value, allowed="1..65535"
+                    "is out of range",
+                    source="environment",
+                    key=var,
+                    value=value,
+                    allowed="1..65535",
                 )
         changes[key] = value
     if not changes:

@@ -44,12 +44,18 @@ class DialConfig:
     )
     acceleration: float = field(
         default=0.0,
-        metadata=meta("extra gain per 360 °/s of speed: a step counts × (1 + acceleration × |velocity| / 360)", min=0),
+        metadata=meta(
+            "extra gain per 360 °/s of speed: a step counts "
+            "× (1 + acceleration × |velocity| / 360)",
+            min=0,
+        ),
     )
 
     def __post_init__(self) -> None:
         if not self.max > self.min:
-            raise ConfigError("max must be greater than min", value={"min": self.min, "max": self.max})
+            raise ConfigError(
+                "max must be greater than min", value={"min": self.min, "max": self.max}
+            )
         if self.initial is not None and not self.min <= self.initial <= self.max:
             raise ConfigError("initial must lie within min..max", value=self.initial)
 
@@ -93,7 +99,9 @@ class CompositeConfig:
 class TlsConfig:
     """TLS to the broker. File paths are relative to the config file's folder."""
 
-    ca_file: str | None = field(default=None, metadata=meta("CA certificate (PEM); default: the system's"))
+    ca_file: str | None = field(
+        default=None, metadata=meta("CA certificate (PEM); default: the system's")
+    )
     cert_file: str | None = field(default=None, metadata=meta("client certificate (PEM)"))
     key_file: str | None = field(default=None, metadata=meta("client key (PEM)"))
     insecure: bool = field(
@@ -102,7 +110,9 @@ class TlsConfig:
 
     def __post_init__(self) -> None:
         if (self.cert_file is None) != (self.key_file is None):
-            raise ConfigError("cert_file and key_file go together", value=self.cert_file or self.key_file)
+            raise ConfigError(
+                "cert_file and key_file go together", value=self.cert_file or self.key_file
+            )
 
 
 @dataclass(frozen=True)
@@ -111,13 +121,19 @@ class MqttConfig:
 
     host: str = field(default="localhost", metadata=meta("broker host name or address"))
     port: int = field(default=1883, metadata=meta("broker port", min=1, max=65535))
-    client_id: str | None = field(default=None, metadata=meta("MQTT client id; default: knobflow-<random>"))
+    client_id: str | None = field(
+        default=None, metadata=meta("MQTT client id; default: knobflow-<random>")
+    )
     username: str | None = field(default=None, metadata=meta("user name"))
-    password: str | None = field(default=None, metadata=meta("password (prefer password_file)", secret=True))
+    password: str | None = field(
+        default=None, metadata=meta("password (prefer password_file)", secret=True)
+    )
     password_file: str | None = field(
         default=None, metadata=meta("file holding the password (first line)")
     )
-    tls: TlsConfig | None = field(default=None, metadata=meta("TLS settings; leave out for plain TCP"))
+    tls: TlsConfig | None = field(
+        default=None, metadata=meta("TLS settings; leave out for plain TCP")
+    )
     keepalive: int = field(default=60, metadata=meta("keepalive seconds", min=5, max=65535))
 
     def __post_init__(self) -> None:
@@ -134,7 +150,9 @@ class Zigbee2MqttConfig:
     )
     discover: bool = field(
         default=True,
-        metadata=meta("every ZNXNKG02LM in bridge/devices is a knob (else only the knobs named in `knobs`)"),
+        metadata=meta(
+            "every ZNXNKG02LM in bridge/devices is a knob (else only the knobs named in `knobs`)"
+        ),
     )
 
 
@@ -142,7 +160,9 @@ class Zigbee2MqttConfig:
 class OutputConfig:
     """Where the bridge publishes gestures, state and status."""
 
-    base_topic: str = field(default="knobflow", metadata=meta("base topic of knobflow's messages", pattern=TOPIC_LEVELS))
+    base_topic: str = field(
+        default="knobflow", metadata=meta("base topic of knobflow's messages", pattern=TOPIC_LEVELS)
+    )
     qos: int = field(default=0, metadata=meta("QoS of gesture messages", min=0, max=2))
 
 
@@ -150,29 +170,51 @@ class OutputConfig:
 class HomeAssistantConfig:
     """Home Assistant MQTT discovery."""
 
-    discovery: bool = field(default=True, metadata=meta("publish device triggers and event entities"))
-    prefix: str = field(default="homeassistant", metadata=meta("Home Assistant's discovery prefix", pattern=TOPIC_LEVELS))
+    discovery: bool = field(
+        default=True, metadata=meta("publish device triggers and event entities")
+    )
+    prefix: str = field(
+        default="homeassistant",
+        metadata=meta("Home Assistant's discovery prefix", pattern=TOPIC_LEVELS),
+    )
 
 
 @dataclass(frozen=True)
 class Config:
     """A knobflow config file. Every key is optional."""
 
-    rotation_timeout_ms: float = _ms("no rotation frame for this long closes a turn (reason timeout)", 1500)
-    settle_ms: float = _ms("after a stop, `rotation` frames within this window are ignored", 300, zero_ok=True)
-    hold_timeout_ms: float = _ms("held with no release for this long gives release (reason timeout)", 60000)
+    rotation_timeout_ms: float = _ms(
+        "no rotation frame for this long closes a turn (reason timeout)", 1500
+    )
+    settle_ms: float = _ms(
+        "after a stop, `rotation` frames within this window are ignored", 300, zero_ok=True
+    )
+    hold_timeout_ms: float = _ms(
+        "held with no release for this long gives release (reason timeout)", 60000
+    )
     fast_spin_dps: float = _ms("speed (°/s) of a step that makes fast_spin_cw/ccw", 360)
-    dial: DialConfig | None = field(default=None, metadata=meta("a dial value for plain turns (added as `value`)"))
-    held_dial: DialConfig | None = field(default=None, metadata=meta("a dial value for turns while held"))
+    dial: DialConfig | None = field(
+        default=None, metadata=meta("a dial value for plain turns (added as `value`)")
+    )
+    held_dial: DialConfig | None = field(
+        default=None, metadata=meta("a dial value for turns while held")
+    )
     knobs: dict[str, KnobConfig | None] = field(
         default_factory=dict,
-        metadata=meta("knobs by Zigbee2MQTT friendly name, with their own settings; each is a knob even when bridge/devices does not list it"),
+        metadata=meta(
+            "knobs by Zigbee2MQTT friendly name, with their own settings; "
+            "each is a knob even when bridge/devices does not list it"
+        ),
     )
     composites: dict[str, CompositeConfig] = field(
         default_factory=dict, metadata=meta("composite gestures by name ([a-z][a-z0-9_]*)")
     )
-    zigbee2mqtt: Zigbee2MqttConfig = field(default_factory=Zigbee2MqttConfig, metadata=meta("Zigbee2MQTT"))
-    mqtt: MqttConfig = field(default_factory=MqttConfig, metadata=meta("the broker (bridge, demo, record)"))
+    zigbee2mqtt: Zigbee2MqttConfig = field(
+        default_factory=Zigbee2MqttConfig, metadata=meta("Zigbee2MQTT")
+    )
+    mqtt: MqttConfig = field(
+        default_factory=MqttConfig, metadata=meta("the broker (bridge, demo, record)")
+    )
     output: OutputConfig = field(default_factory=OutputConfig, metadata=meta("the bridge's topics"))
     homeassistant: HomeAssistantConfig = field(
         default_factory=HomeAssistantConfig, metadata=meta("Home Assistant discovery (bridge)")
@@ -201,7 +243,9 @@ class Config:
         if own is None:
             return base
         return KnobSettings(
-            own.rotation_timeout_ms if own.rotation_timeout_ms is not None else base.rotation_timeout_ms,
+            own.rotation_timeout_ms
+            if own.rotation_timeout_ms is not None
+            else base.rotation_timeout_ms,
             own.settle_ms if own.settle_ms is not None else base.settle_ms,
             own.hold_timeout_ms if own.hold_timeout_ms is not None else base.hold_timeout_ms,
             own.fast_spin_dps if own.fast_spin_dps is not None else base.fast_spin_dps,
@@ -219,7 +263,8 @@ class Config:
         return tuple(specs)
 
     def engine_config(self, extra_knobs: tuple[str, ...] = ()) -> EngineConfig:
-        """The engine's part of this config; ``extra_knobs`` are names given elsewhere (``--knob``)."""
+        """The engine's part of this config; ``extra_knobs`` are names given elsewhere
+        (``--knob``)."""
         return EngineConfig(
             defaults=self.knob_settings(),
             knobs={name: self.knob_settings(name) for name in self.knobs},

@@ -27,8 +27,8 @@ T = TypeVar("T")
 def meta(
     doc: str,
     *,
-    min: float | None = None,  # noqa: A002 - the schema's own word
-    max: float | None = None,  # noqa: A002
+    min: float | None = None,
+    max: float | None = None,
     above: float | None = None,
     pattern: str | None = None,
     secret: bool = False,
@@ -131,7 +131,9 @@ def _convert(tp: Any, value: Any, key: str, rules: Mapping[str, Any]) -> Any:
             raise ConfigError("is not a string", key=key, value=value)
         pattern = rules.get("pattern")
         if pattern is not None and not re.fullmatch(pattern, value):
-            raise ConfigError("is not allowed", key=key, value=value, allowed=f"text matching {pattern}")
+            raise ConfigError(
+                "is not allowed", key=key, value=value, allowed=f"text matching {pattern}"
+            )
         return value
     if origin is Literal:
         choices = get_args(tp)
@@ -156,7 +158,7 @@ def _convert(tp: Any, value: Any, key: str, rules: Mapping[str, Any]) -> Any:
                 raise ConfigError("is not a name (a string)", key=key, value=name)
             out[name] = _convert(item, v, f"{key}.{name}", {})
         return out
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return build(tp, value, key)
     raise TypeError(f"unsupported config type {tp!r}")  # a bug in a section, not in a file
 
@@ -188,14 +190,18 @@ def build(cls: type[T], data: Any, key: str = "") -> T:
                 if not f.metadata.get("secret"):
                     raise
                 hidden = "(hidden)" if err.value is not ... else ...
-                raise ConfigError(err.problem, key=err.key, value=hidden, allowed=err.allowed) from None
+                raise ConfigError(
+                    err.problem, key=err.key, value=hidden, allowed=err.allowed
+                ) from None
         elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
             raise ConfigError("is missing", key=path, allowed=type_text(hints[name]))
     try:
         return cls(**values)
     except ConfigError as err:
         if err.key is None:
-            raise ConfigError(err.problem, key=where, value=err.value, allowed=err.allowed) from None
+            raise ConfigError(
+                err.problem, key=where, value=err.value, allowed=err.allowed
+            ) from None
         raise
 
 

@@ -10,7 +10,7 @@ __all__ = ["DialValue"]
 class DialValue:
     """One family's dial of one knob."""
 
-    __slots__ = ("_settings", "_gain", "value")
+    __slots__ = ("_gain", "_settings", "value")
 
     def __init__(self, settings: DialSettings) -> None:
         self._settings = settings

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["BUILTIN_GESTURES", "Gesture", "GestureName"]
+__all__ = ["BUILTIN_GESTURES", "COMPOSITE_FIELDS", "DESCRIPTIONS", "FIELDS", "Gesture", "GestureName"]
 
 
 class GestureName(StrEnum):
@@ -50,6 +50,33 @@ DESCRIPTIONS: Mapping[str, str] = {
     "fast_spin_cw": "a fast clockwise step (once per turn)",
     "fast_spin_ccw": "a fast counter-clockwise step (once per turn)",
 }
+
+
+_STEP = ("delta", "angle", "velocity", "direction", "percent", "value")
+_START = ("direction", "angle")
+_STOP = ("angle", "duration_ms", "direction", "reason")
+_SPIN = ("velocity", "angle", "held")
+
+# The extra fields of each gesture, in output order (`percent` only when the device sent it,
+# `value` only when a dial is configured).
+FIELDS: Mapping[str, tuple[str, ...]] = {
+    "press": (),
+    "double_press": (),
+    "hold": (),
+    "release": ("held_ms", "rotated", "reason"),
+    "long_press": ("held_ms",),
+    "rotate_start": _START,
+    "rotate_cw": _STEP,
+    "rotate_ccw": _STEP,
+    "rotate_stop": _STOP,
+    "rotate_while_held_start": _START,
+    "rotate_while_held_cw": _STEP,
+    "rotate_while_held_ccw": _STEP,
+    "rotate_while_held_stop": _STOP,
+    "fast_spin_cw": _SPIN,
+    "fast_spin_ccw": _SPIN,
+}
+COMPOSITE_FIELDS = ("parts", "duration_ms")
 
 
 @dataclass(frozen=True, slots=True)

@@ -145,7 +145,7 @@ class Knob:
             self._command_mode_warned = True
             log.warning(
                 "knob %r is in operation_mode 'command': it sends no events to Zigbee2MQTT; "
-                "publish {\"operation_mode\": \"event\"} to zigbee2mqtt/%s/set and press it "
+                'publish {"operation_mode": "event"} to zigbee2mqtt/%s/set and press it '
                 "a few times to wake it",
                 self.name,
                 self.name,
@@ -174,7 +174,10 @@ class Knob:
             self.button_hold_timeout()
             held_ms = (now - self._hold_at) / 1000
             self._emit(
-                out, "release", now, {"held_ms": held_ms, "rotated": self._rotated, "reason": "timeout"}
+                out,
+                "release",
+                now,
+                {"held_ms": held_ms, "rotated": self._rotated, "reason": "timeout"},
             )
         else:
             self._settle_deadline = None
@@ -203,7 +206,9 @@ class Knob:
         self._hold_deadline = None
         held_ms = (now - self._hold_at) / 1000
         rotated = self._rotated
-        self._emit(out, "release", now, {"held_ms": held_ms, "rotated": rotated, "reason": "release"})
+        self._emit(
+            out, "release", now, {"held_ms": held_ms, "rotated": rotated, "reason": "release"}
+        )
         if not rotated:
             self._emit(out, "long_press", now, {"held_ms": held_ms})
 
@@ -284,7 +289,10 @@ class Knob:
 
     def _emit_start(self, angle: Number, now: int, out: list[Gesture]) -> None:
         self._emit(
-            out, _START[self._held], now, {"direction": "cw" if angle >= 0 else "ccw", "angle": angle}
+            out,
+            _START[self._held],
+            now,
+            {"direction": "cw" if angle >= 0 else "ccw", "angle": angle},
         )
 
     def _step(self, event: KnobEvent, now: int, out: list[Gesture], first: bool) -> None:
@@ -320,12 +328,18 @@ class Knob:
                 if clockwise and not self._spun_cw:
                     self._spun_cw = True
                     self._emit(
-                        out, "fast_spin_cw", now, {"velocity": velocity, "angle": net, "held": self._held}
+                        out,
+                        "fast_spin_cw",
+                        now,
+                        {"velocity": velocity, "angle": net, "held": self._held},
                     )
                 elif not clockwise and not self._spun_ccw:
                     self._spun_ccw = True
                     self._emit(
-                        out, "fast_spin_ccw", now, {"velocity": velocity, "angle": net, "held": self._held}
+                        out,
+                        "fast_spin_ccw",
+                        now,
+                        {"velocity": velocity, "angle": net, "held": self._held},
                     )
         self._angle = angle
         self._time = time

@@ -42,15 +42,15 @@ def _reject_constant(name: str) -> Any:
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
-def _number(value: Any) -> int | float | None | str:
+def _number(value: Any) -> int | float | str | None:
     """A finite number, ``None`` for absent (or ``null``), or a string saying what is wrong."""
     if value is None:
         return None
     kind = type(value)
     if kind is float:
-        return value if math.isfinite(value) else "not finite"  # type: ignore[no-any-return]
+        return value if math.isfinite(value) else "not finite"
     if kind is int:
-        return value if -_MAX_INT < value < _MAX_INT else "too large"  # type: ignore[no-any-return]
+        return value if -_MAX_INT < value < _MAX_INT else "too large"
     return "not a number"  # bool, str, list, object, ...
 
 
@@ -159,7 +159,11 @@ def _telemetry_ok(value: Any) -> bool:
 
 def knob_name(topic: str, base_topic: str) -> str | None:
     """The device name of a ``<base>/<name>`` topic (the whole rest), else ``None``."""
-    if len(topic) > len(base_topic) + 1 and topic.startswith(base_topic) and topic[len(base_topic)] == "/":
+    if (
+        len(topic) > len(base_topic) + 1
+        and topic.startswith(base_topic)
+        and topic[len(base_topic)] == "/"
+    ):
         return topic[len(base_topic) + 1 :]
     return None
 
