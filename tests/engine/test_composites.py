@@ -19,7 +19,12 @@ def test_a_composite_follows_the_gesture_that_completes_it() -> None:
     with the same t, the matched names and the duration."""
     spec = CompositeSpec("press_then_turn", ("press", "rotate_start"), 1500)
     out = KnobScript(K).press(1.0).turn([24], start=2.0).run(config(spec))
-    assert [g["gesture"] for g in out][:4] == ["press", "rotate_start", "press_then_turn", "rotate_cw"]
+    assert [g["gesture"] for g in out][:4] == [
+        "press",
+        "rotate_start",
+        "press_then_turn",
+        "rotate_cw",
+    ]
     assert out[2] == {
         "knob": K, "gesture": "press_then_turn", "t": 2.0,
         "parts": ["press", "rotate_start"], "duration_ms": 1000.0,
@@ -84,5 +89,12 @@ def test_timer_gestures_count_as_parts() -> None:
 def test_bad_definitions_name_the_composite_and_the_part(
     name: str, sequence: tuple[str, ...], message: str
 ) -> None:
-    with pytest.raises(CompositeError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[").replace("]", r"\]").replace("*", r"\*")):
+    with pytest.raises(
+        CompositeError,
+        match=message.replace("(", r"\(")
+        .replace(")", r"\)")
+        .replace("[", r"\[")
+        .replace("]", r"\]")
+        .replace("*", r"\*"),
+    ):
         CompositeSpec(name, sequence)

@@ -188,7 +188,9 @@ def test_decoded_payloads_that_are_not_json_values_are_rejected() -> None:
 
 def test_bad_telemetry_values_are_left_out() -> None:
     """Telemetry with wrong types is not kept, but does not drop the event."""
-    parsed = parse_payload({"action": "single", "battery": True, "voltage": "x" * 100, "linkquality": 1e400})
+    parsed = parse_payload(
+        {"action": "single", "battery": True, "voltage": "x" * 100, "linkquality": 1e400}
+    )
     assert parsed.event == KnobEvent(Action.SINGLE)
     assert parsed.telemetry is None
 
@@ -217,9 +219,16 @@ def test_the_knob_name_is_the_whole_topic_after_the_base(topic: str, name: str |
 def test_engine_counts_bad_input_and_keeps_state() -> None:
     """Bad messages on a knob topic are counted, logged, and change nothing; other topics cost nothing."""
     engine = Engine(EngineConfig(explicit=("k",)))
-    assert engine.feed("zigbee2mqtt/k", b'{"action":"start_rotating","action_rotation_angle":12}', 1.0)
+    assert engine.feed(
+        "zigbee2mqtt/k", b'{"action":"start_rotating","action_rotation_angle":12}', 1.0
+    )
     before = engine.knob_state("k")
-    for payload in [b"{", b'{"action": 5}', b'{"action":"rotation","action_rotation_angle":NaN}', b"[]"]:
+    for payload in [
+        b"{",
+        b'{"action": 5}',
+        b'{"action":"rotation","action_rotation_angle":NaN}',
+        b"[]",
+    ]:
         assert engine.feed("zigbee2mqtt/k", payload, 1.1) == []
     assert engine.feed("zigbee2mqtt/lamp", b"{", 1.2) == []
     assert engine.feed("elsewhere/k", b"{", 1.2) == []

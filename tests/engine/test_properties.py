@@ -69,10 +69,14 @@ class KnobMonitor:
             if self.steps == 0 and self.start_angle != 0:
                 # a start frame that moved gives its step at once, the whole angle
                 assert self.last is not None and self.last["gesture"] in START_NAMES
-                assert math.isclose(g["delta"], self.start_angle), "first step is not the start's angle"
+                assert math.isclose(g["delta"], self.start_angle), (
+                    "first step is not the start's angle"
+                )
             self.steps += 1
             self.deltas += g["delta"]
-            assert math.isclose(g["angle"], self.deltas, abs_tol=1e-6), "angle is not the sum of deltas"
+            assert math.isclose(g["angle"], self.deltas, abs_tol=1e-6), (
+                "angle is not the sum of deltas"
+            )
         elif name in ("fast_spin_cw", "fast_spin_ccw"):
             assert self.open_family is not None and g["held"] == self.open_family
             assert self.last is not None and self.last["gesture"] in STEP_NAMES
@@ -81,7 +85,9 @@ class KnobMonitor:
             self.fast.add(name)
         elif name in STOP_NAMES:
             assert self.open_family == STOP_NAMES[name], f"{name} without its start"
-            assert math.isclose(g["angle"], self.deltas, abs_tol=1e-6), "stop angle != sum of deltas"
+            assert math.isclose(g["angle"], self.deltas, abs_tol=1e-6), (
+                "stop angle != sum of deltas"
+            )
             assert g["duration_ms"] >= 0
             assert g["reason"] in ("device", "timeout", "button_change", "release")
             assert g["direction"] == ("cw" if g["angle"] >= 0 else "ccw")
@@ -114,7 +120,9 @@ json_scalars = st.one_of(
 )
 json_values = st.recursive(
     json_scalars,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+    ),
     max_leaves=10,
 )
 FIELDS = (
@@ -142,7 +150,9 @@ def malformed(draw: st.DrawFn) -> Any:
         return '{"action":"rotation","action_rotation_angle":NaN}'
     name = draw(st.sampled_from(FIELDS))
     bad = {
-        "action": st.one_of(st.integers(), st.booleans(), st.lists(st.text(max_size=3), max_size=2)),
+        "action": st.one_of(
+            st.integers(), st.booleans(), st.lists(st.text(max_size=3), max_size=2)
+        ),
         "action_rotation_angle": st.one_of(st.text(max_size=3), st.booleans(), st.just(2e6)),
         "action_rotation_time": st.one_of(st.text(max_size=3), st.booleans(), st.just([])),
         "action_rotation_percent": st.one_of(st.text(max_size=3), st.booleans(), st.just({})),
@@ -171,7 +181,9 @@ class EngineMachine(RuleBasedStateMachine):
         self.angles = dict.fromkeys(KNOBS, 0)
         self.times: dict[str, int] = dict.fromkeys(KNOBS, 0)
         self.last_frame: dict[str, dict[str, Any]] = {}
-        self.log: list[tuple[float, str, Any, bool]] = []  # every message, for the independence check
+        self.log: list[
+            tuple[float, str, Any, bool]
+        ] = []  # every message, for the independence check
         self.gestures: list[dict[str, Any]] = []
 
     # -- helpers --
@@ -200,7 +212,9 @@ class EngineMachine(RuleBasedStateMachine):
     def time_passes_any(self, dt: float) -> None:
         self.now += dt
 
-    @rule(knob=st.sampled_from(KNOBS), action=st.sampled_from(["single", "double", "hold", "release"]))
+    @rule(
+        knob=st.sampled_from(KNOBS), action=st.sampled_from(["single", "double", "hold", "release"])
+    )
     def button(self, knob: str, action: str) -> None:
         self._feed(f"zigbee2mqtt/{knob}", {"action": action, "battery": 90})
 
@@ -267,7 +281,9 @@ class EngineMachine(RuleBasedStateMachine):
     @rule(knob=st.sampled_from(KNOBS), action=st.sampled_from(["single", "hold", "start_rotating"]))
     def retained(self, knob: str, action: str) -> None:
         self._record(self.engine.tick(self.now))
-        out = self._feed(f"zigbee2mqtt/{knob}", {"action": action, "action_rotation_angle": 12}, True)
+        out = self._feed(
+            f"zigbee2mqtt/{knob}", {"action": action, "action_rotation_angle": 12}, True
+        )
         assert out == []
 
     @rule(payload=st.one_of(json_values, st.binary(max_size=20)))

@@ -24,7 +24,9 @@ def press(engine: Engine, name: str, t: float) -> list[str]:
 def test_knobs_come_from_bridge_devices_by_model() -> None:
     """Only ZNXNKG02LM devices of bridge/devices become knobs; other devices create no state."""
     engine = Engine()
-    engine.feed(DEVICES, [device("knob_a"), device("lamp", "LED1545G12"), device("coord", None)], 0.0, True)
+    engine.feed(
+        DEVICES, [device("knob_a"), device("lamp", "LED1545G12"), device("coord", None)], 0.0, True
+    )
     assert set(engine.knobs) == {"knob_a"}
     assert press(engine, "knob_a", 1.0) == ["press"]
     assert press(engine, "lamp", 1.0) == []
@@ -62,15 +64,25 @@ def test_rename_keeps_the_old_turn_closing_by_timeout_and_starts_the_new_name_fr
     name; messages for the old name are ignored; the new name starts with fresh state."""
     engine = Engine()
     engine.feed(DEVICES, [device("old")], 0.0)
-    out = engine.feed("zigbee2mqtt/old", {"action": "start_rotating", "action_rotation_angle": 12, "action_rotation_time": 200}, 1.0)
+    out = engine.feed(
+        "zigbee2mqtt/old",
+        {"action": "start_rotating", "action_rotation_angle": 12, "action_rotation_time": 200},
+        1.0,
+    )
     assert [g.gesture for g in out] == ["rotate_start", "rotate_cw"]
     engine.feed(DEVICES, [device("new")], 1.2)
     assert press(engine, "old", 1.3) == []
-    out = engine.feed("zigbee2mqtt/new", {"action": "rotation", "action_rotation_angle": 36, "action_rotation_time": 700}, 1.5)
+    out = engine.feed(
+        "zigbee2mqtt/new",
+        {"action": "rotation", "action_rotation_angle": 36, "action_rotation_time": 700},
+        1.5,
+    )
     assert [(g.knob, g.gesture) for g in out] == [("new", "rotate_start"), ("new", "rotate_cw")]
     assert out[1].fields["delta"] == 36
     out = engine.tick(2.5)
-    assert [(g.knob, g.gesture, g.fields["reason"]) for g in out] == [("old", "rotate_stop", "timeout")]
+    assert [(g.knob, g.gesture, g.fields["reason"]) for g in out] == [
+        ("old", "rotate_stop", "timeout")
+    ]
     engine.tick(10.0)
     assert "old" not in list(engine.knob_names_seen())  # dropped once idle
 

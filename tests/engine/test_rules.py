@@ -108,7 +108,14 @@ def test_lost_start_opens_a_rotation_with_the_cumulative_angle_as_first_step() -
         out,
         [
             g("rotate_start", 1.0, direction="ccw", angle=-36),
-            g("rotate_ccw", 1.0, delta=-36, angle=-36, velocity=round(-36 / 0.7, 6), direction="ccw"),
+            g(
+                "rotate_ccw",
+                1.0,
+                delta=-36,
+                angle=-36,
+                velocity=round(-36 / 0.7, 6),
+                direction="ccw",
+            ),
             g("rotate_stop", 2.5, angle=-36, duration_ms=1500.0, direction="ccw", reason="timeout"),
         ],
     )
@@ -241,7 +248,11 @@ def test_release_closes_an_open_held_rotation_first() -> None:
 def test_release_without_hold_still_closes_a_held_rotation() -> None:
     """A release with no open hold closes an open held rotation and emits nothing else."""
     s = KnobScript(K).frame(1.0, "start_rotating", 12, 200, pressed=True).release(1.4)
-    assert names(s.run()) == ["rotate_while_held_start", "rotate_while_held_cw", "rotate_while_held_stop"]
+    assert names(s.run()) == [
+        "rotate_while_held_start",
+        "rotate_while_held_cw",
+        "rotate_while_held_stop",
+    ]
 
 
 def test_released_turn_during_a_hold_does_not_count_as_rotated() -> None:
@@ -316,7 +327,9 @@ def test_fast_spin_once_per_rotation_and_direction() -> None:
     out = s.run()
     assert names(out).count("fast_spin_cw") == 1
     assert names(out).count("fast_spin_ccw") == 1
-    assert only(out, "fast_spin_cw")[0] == g("fast_spin_cw", 1.5, velocity=432.0, angle=252, held=False)
+    assert only(out, "fast_spin_cw")[0] == g(
+        "fast_spin_cw", 1.5, velocity=432.0, angle=252, held=False
+    )
     assert names(out).index("fast_spin_cw") == names(out).index("rotate_cw") + 2
 
 
@@ -326,7 +339,9 @@ def test_fast_spin_compares_the_rounded_velocity() -> None:
     s.frame(1.0, "start_rotating", 12, 200, pressed=True)
     s.frame(2.1, "rotation", 408, 1300, pressed=True)
     out = s.run()
-    assert only(out, "fast_spin_cw") == [g("fast_spin_cw", 2.1, velocity=360.0, angle=408, held=True)]
+    assert only(out, "fast_spin_cw") == [
+        g("fast_spin_cw", 2.1, velocity=360.0, angle=408, held=True)
+    ]
 
 
 def test_old_converter_frames_are_held_starts_even_in_the_settle_window() -> None:
@@ -335,7 +350,11 @@ def test_old_converter_frames_are_held_starts_even_in_the_settle_window() -> Non
     s = KnobScript(K).turn([12], start=1.0)  # stop at 1.5
     s.frame(1.6, None, 24, 200)
     out = s.run()
-    assert names(out)[3:] == ["rotate_while_held_start", "rotate_while_held_cw", "rotate_while_held_stop"]
+    assert names(out)[3:] == [
+        "rotate_while_held_start",
+        "rotate_while_held_cw",
+        "rotate_while_held_stop",
+    ]
     assert out[-1]["reason"] == "timeout"
 
 
@@ -391,7 +410,9 @@ def test_simultaneous_timers_fire_by_knob_first_seen_then_rotation_before_hold()
     b.frame(1.0, "start_rotating", 12, 200, pressed=False)
     from knobflow.testing import replay_records
 
-    out = replay_records(sorted(b.records[:1] + a.records + b.records[1:], key=lambda r: r.t), config)
+    out = replay_records(
+        sorted(b.records[:1] + a.records + b.records[1:], key=lambda r: r.t), config
+    )
     timed = [(x["knob"], x["gesture"]) for x in out if x.get("reason") == "timeout"]
     assert timed == [
         ("b", "rotate_stop"), ("b", "release"), ("a", "rotate_stop"), ("a", "release"),

@@ -39,7 +39,15 @@ def test_scenario_replays_to_expected_gestures(
 def test_installed_command_replays_a_scenario() -> None:
     """The `knobflow` console script runs as a program, not only in-process."""
     proc = subprocess.run(
-        [sys.executable, "-m", "knobflow.cli", "replay", "--format", "jsonl", str(SCENARIOS / "slow_cw.jsonl")],
+        [
+            sys.executable,
+            "-m",
+            "knobflow.cli",
+            "replay",
+            "--format",
+            "jsonl",
+            str(SCENARIOS / "slow_cw.jsonl"),
+        ],
         capture_output=True,
         text=True,
         check=False,

@@ -34,7 +34,7 @@ def _section(tp: Any) -> Any | None:
 def _rows(cls: type, prefix: str, seen: set[type], out: list[str]) -> None:
     hints = get_type_hints(cls)
     nested: list[tuple[str, type]] = []
-    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+    for f in dataclasses.fields(cls):
         tp = hints[f.name]
         _, inner = _is_optional(tp)
         key = f"{prefix}{f.name}"

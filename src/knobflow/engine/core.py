@@ -21,7 +21,7 @@ from knobflow.engine.devices import DeviceInfo, devices_in_list
 from knobflow.engine.gestures import Gesture
 from knobflow.engine.knob import Knob
 from knobflow.engine.lifecycle import Lifecycles
-from knobflow.engine.parse import MAX_DEVICES_BYTES, decode, parse_payload
+from knobflow.engine.parse import MAX_DEVICES_BYTES, decode, parse_fields
 from knobflow.engine.registry import KnobRegistry, RegistryChange
 from knobflow.engine.settings import EngineConfig
 from knobflow.engine.timers import TimerQueue, from_us, to_us
@@ -54,6 +54,8 @@ class Engine:
         self._on_devices = on_devices
         self._knobs: dict[str, Knob] = {}
         self._timers = TimerQueue()
+        self._heap = self._timers.heap  # read on every message: is a timer due?
+        self._known = self.registry.knobs  # replaced on every bridge/devices change
         self._machines = Lifecycles()
         self._seq = 0
         self._now = -(2**62)
@@ -67,9 +69,14 @@ class Engine:
 
         ``payload`` is raw bytes or text as received, or an already decoded JSON value.
         """
-        now_us = self._advance(now)
+        now_us = round(now * 1_000_000)
+        if now_us < self._now:
+            now_us = self._clock_went_back()
+        self._now = now_us
         out: list[Gesture] = []
-        self._run_timers(now_us, out)
+        heap = self._heap
+        if heap and heap[0][0] <= now_us:
+            self._run_timers(now_us, out)
         counters = self.counters
         counters["messages"] += 1
         prefix = self._prefix
@@ -77,24 +84,28 @@ class Engine:
             counters["ignored.other_topic"] += 1
             return out
         name = topic[len(prefix) :]
-        if name not in self.registry:
+        if name not in self._known:
             if topic == self._devices_topic:
                 self._devices(payload)
             else:
                 counters["ignored.not_a_knob"] += 1
             return out
-        parsed = parse_payload(payload, retain)
-        if parsed.error is not None:
+        obj, error = decode(payload)
+        if error is None:
+            if type(obj) is dict:
+                event, telemetry, error = parse_fields(obj, retain)
+            else:
+                error = "not a JSON object"
+        if error is not None:
             counters["invalid"] += 1
-            counters["invalid: " + parsed.error] += 1
-            log.debug("dropped a message on %r: %s", topic, parsed.error)
+            counters["invalid: " + error] += 1
+            log.debug("dropped a message on %r: %s", topic, error)
             return out
         knob = self._knobs.get(name)
         if knob is None:
             knob = self._add_knob(name)
-        if parsed.telemetry:
-            knob.update_telemetry(dict(parsed.telemetry))
-        event = parsed.event
+        if telemetry:
+            knob.update_telemetry(telemetry)
         if event is None:
             counters["ignored.retained" if retain else "ignored.no_event"] += 1
             return out
@@ -144,10 +155,13 @@ class Engine:
     def _advance(self, now: float) -> int:
         now_us = to_us(now)
         if now_us < self._now:
-            self.counters["clock.went_back"] += 1
-            return self._now
+            return self._clock_went_back()
         self._now = now_us
         return now_us
+
+    def _clock_went_back(self) -> int:
+        self.counters["clock.went_back"] += 1
+        return self._now
 
     def _run_timers(self, now: int, out: list[Gesture]) -> None:
         timers = self._timers
@@ -188,6 +202,7 @@ class Engine:
             log.debug("ignored a bridge/devices message that is not a JSON array")
             return
         change = self.registry.update(devices)
+        self._known = self.registry.knobs
         self.counters["refused.unsafe_name"] += len(change.refused)
         for device in change.removed:
             knob = self._knobs.get(device.name)

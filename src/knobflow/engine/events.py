@@ -61,3 +61,27 @@ class Parsed:
     event: KnobEvent | None = None
     telemetry: Mapping[str, Any] | None = None
     error: str | None = None
+
+
+_new = object.__new__
+_set_action, _set_angle, _set_time, _set_percent, _set_pressed = (
+    KnobEvent.__dict__[name].__set__ for name in ("action", "angle", "time", "percent", "pressed")
+)
+
+
+def make_event(
+    action: Action | None,
+    angle: Number | None,
+    time: Number | None,
+    percent: Number | None,
+    pressed: bool | None,
+) -> KnobEvent:
+    """``KnobEvent(...)`` without the frozen dataclass's slow ``__init__``
+    (the parser's hot path)."""
+    event: KnobEvent = _new(KnobEvent)
+    _set_action(event, action)
+    _set_angle(event, angle)
+    _set_time(event, time)
+    _set_percent(event, percent)
+    _set_pressed(event, pressed)
+    return event

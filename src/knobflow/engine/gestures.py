@@ -7,7 +7,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["BUILTIN_GESTURES", "COMPOSITE_FIELDS", "DESCRIPTIONS", "FIELDS", "Gesture", "GestureName"]
+__all__ = [
+    "BUILTIN_GESTURES",
+    "COMPOSITE_FIELDS",
+    "DESCRIPTIONS",
+    "FIELDS",
+    "Gesture",
+    "GestureName",
+]
 
 
 class GestureName(StrEnum):
@@ -119,3 +126,20 @@ class Gesture:
         yield "gesture"
         yield "t"
         yield from self.fields
+
+
+_new = object.__new__
+_set_knob, _set_gesture, _set_t, _set_fields = (
+    Gesture.__dict__[name].__set__ for name in ("knob", "gesture", "t", "fields")
+)
+
+
+def make_gesture(knob: str, gesture: str, t: float, fields: Mapping[str, Any]) -> Gesture:
+    """``Gesture(knob, gesture, t, fields)`` without the frozen dataclass's slow ``__init__``
+    (it sets each field through ``object.__setattr__``); the engine makes one per step."""
+    made: Gesture = _new(Gesture)
+    _set_knob(made, knob)
+    _set_gesture(made, gesture)
+    _set_t(made, t)
+    _set_fields(made, fields)
+    return made

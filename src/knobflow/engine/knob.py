@@ -15,10 +15,10 @@ from typing import Any
 from knobflow.engine.composites import CompositeMatcher
 from knobflow.engine.dial import DialValue
 from knobflow.engine.events import Action, KnobEvent
-from knobflow.engine.gestures import Gesture
+from knobflow.engine.gestures import Gesture, make_gesture
 from knobflow.engine.lifecycle import ButtonState, DialState
 from knobflow.engine.settings import KnobSettings
-from knobflow.engine.timers import TimerKind, TimerQueue, from_us
+from knobflow.engine.timers import TimerKind, TimerQueue
 
 __all__ = ["Knob"]
 
@@ -109,10 +109,10 @@ class Knob:
 
     # -- what the engine asks -------------------------------------------------------
 
-    def deadline(self, kind: TimerKind) -> int | None:
-        if kind is TimerKind.ROTATION:
+    def deadline(self, kind: int) -> int | None:
+        if kind == 0:  # TimerKind.ROTATION
             return self._rotation_deadline
-        if kind is TimerKind.HOLD:
+        if kind == 1:  # TimerKind.HOLD
             return self._hold_deadline
         return self._settle_deadline
 
@@ -367,7 +367,6 @@ class Knob:
     # -- output -----------------------------------------------------------------
 
     def _emit(self, out: list[Gesture], name: str, now: int, fields: dict[str, Any]) -> None:
-        t = from_us(now)
-        out.append(Gesture(self.name, name, t, fields))
+        out.append(make_gesture(self.name, name, now / 1_000_000, fields))
         if self._composites is not None:
             self._composites.feed(self.name, name, now, out)

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from transitions import Machine
+from transitions.core import Event, MachineError
 
 __all__ = [
     "BUTTON_TRANSITIONS",
@@ -74,8 +75,60 @@ class _SkipBindingFilter(logging.Filter):
 logging.getLogger("transitions.core").addFilter(_SkipBindingFilter())
 
 
+class DirectEvent(Event):
+    """An event of a machine without callbacks, conditions or queue.
+
+    transitions' own ``Event.trigger`` builds an ``EventData`` and runs every
+    callback list (prepare, before, after, enter, exit, finalize) even when they
+    are empty; for knobflow's machines that is ~15 µs of a ~16 µs trigger. This
+    event keeps the semantics that remain — a trigger from a state it has no
+    transition for raises ``MachineError``, otherwise the model moves to the
+    destination — and nothing else. :class:`LeanMachine` refuses definitions
+    that would need more, and a test checks it against a stock ``Machine``.
+    """
+
+    def __init__(self, name: str, machine: Any) -> None:
+        super().__init__(name, machine)
+        self._moves: dict[Any, Any] | None = None
+
+    def _compile(self) -> dict[Any, Any]:
+        machine = self.machine
+        moves = {}
+        for source, transitions in self.transitions.items():
+            (transition,) = transitions  # one transition per source: no conditions to choose
+            dest = transition.dest
+            assert dest is not None  # internal transitions (dest None) are not used
+            moves[machine.get_state(source).value] = machine.get_state(dest).value
+        return moves
+
+    def trigger(self, model: Any, *args: Any, **kwargs: Any) -> bool:
+        moves = self._moves
+        if moves is None:
+            moves = self._moves = self._compile()
+        attribute = self.machine.model_attribute
+        state = getattr(model, attribute)
+        try:
+            setattr(model, attribute, moves[state])
+        except KeyError:
+            raise MachineError(f"Can't trigger event {self.name} from state {state}!") from None
+        return True
+
+
+class LeanMachine(Machine):
+    """A transitions ``Machine`` whose events are :class:`DirectEvent`."""
+
+    event_cls = DirectEvent
+
+    def __init__(self, **kwargs: Any) -> None:
+        for transition in kwargs.get("transitions", ()):
+            extra = set(transition) - {"trigger", "source", "dest"}
+            if extra:
+                raise ValueError(f"LeanMachine transitions take no {sorted(extra)}")
+        super().__init__(**kwargs)
+
+
 def _machine(attribute: str, states: type[StrEnum], transitions: tuple[dict[str, Any], ...]) -> Any:
-    return Machine(
+    return LeanMachine(
         model=None,
         states=list(states),
         transitions=[dict(t) for t in transitions],

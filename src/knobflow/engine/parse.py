@@ -7,10 +7,9 @@ Nothing here raises on bad input; rejections carry a short reason.
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
-from knobflow.engine.events import Action, KnobEvent, Parsed
+from knobflow.engine.events import Action, KnobEvent, Parsed, make_event
 
 __all__ = [
     "MAX_ANGLE",
@@ -40,18 +39,8 @@ def _reject_constant(name: str) -> Any:
 
 
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
-
-
-def _number(value: Any) -> int | float | str | None:
-    """A finite number, ``None`` for absent (or ``null``), or a string saying what is wrong."""
-    if value is None:
-        return None
-    kind = type(value)
-    if kind is float:
-        return value if math.isfinite(value) else "not finite"
-    if kind is int:
-        return value if -_MAX_INT < value < _MAX_INT else "too large"
-    return "not a number"  # bool, str, list, object, ...
+_raw_decode = _DECODER.raw_decode  # no whitespace skipping: the common case, a bit faster
+_JSON_SPACE = " \t\n\r"
 
 
 def _size_of_decoded(obj: Any) -> int:
@@ -65,14 +54,15 @@ def decode(payload: Any, limit: int = MAX_PAYLOAD_BYTES) -> tuple[Any, str | Non
     Returns ``(value, None)`` or ``(None, reason)``. Payloads over ``limit``
     bytes (UTF-8) are refused unread.
     """
-    if isinstance(payload, bytes | bytearray | memoryview):
+    kind = type(payload)
+    if kind is bytes or kind is bytearray or kind is memoryview:
         if len(payload) > limit:
             return None, "oversize"
         try:
-            text = bytes(payload).decode("utf-8")
+            text = (payload if kind is bytes else bytes(payload)).decode("utf-8")
         except UnicodeDecodeError:
             return None, "not UTF-8"
-    elif isinstance(payload, str):
+    elif kind is str:
         if len(payload) * 4 > limit and len(payload.encode("utf-8", "surrogatepass")) > limit:
             return None, "oversize"
         text = payload
@@ -84,6 +74,14 @@ def decode(payload: Any, limit: int = MAX_PAYLOAD_BYTES) -> tuple[Any, str | Non
         if size > limit:
             return None, "oversize"
         return payload, None
+    try:
+        value, end = _raw_decode(text)
+    except (ValueError, RecursionError):
+        pass  # leading whitespace, or really invalid: let the full decoder decide
+    else:
+        if end == len(text) or not text[end:].strip(_JSON_SPACE):
+            return value, None
+        return None, "invalid JSON"
     try:
         return _DECODER.decode(text), None
     except (ValueError, RecursionError):
@@ -106,55 +104,80 @@ def parse_payload(payload: Any, retain: bool = False) -> Parsed:
 
 def parse_object(obj: dict[str, Any], retain: bool = False) -> Parsed:
     """Validate a decoded Z2M message (SPEC.md §3, precise rule 9)."""
+    event, telemetry, error = parse_fields(obj, retain)
+    if error is not None:
+        return Parsed(error=error)
+    if event is None and telemetry is None:
+        return _IGNORED
+    return Parsed(event, telemetry)
+
+
+def _number_problem(value: Any) -> str | None:
+    """What is wrong with a non-null number field, or ``None``."""
+    kind = type(value)
+    if kind is int:
+        return None if -_MAX_INT < value < _MAX_INT else "too large"
+    if kind is float:
+        return None if value - value == 0 else "not finite"  # inf - inf and NaN are NaN
+    return "not a number"  # bool, str, list, object, ...
+
+
+def parse_fields(
+    obj: dict[str, Any], retain: bool = False
+) -> tuple[KnobEvent | None, dict[str, Any] | None, str | None]:
+    """:func:`parse_object` as a plain tuple ``(event, telemetry, error)``
+    (the engine's hot path)."""
     get = obj.get
     action = get("action")
     if action is not None and type(action) is not str:
-        return Parsed(error="action is not a string")
-    angle = _number(get("action_rotation_angle"))
-    if type(angle) is str:
-        return Parsed(error=f"action_rotation_angle is {angle}")
-    time = _number(get("action_rotation_time"))
-    if type(time) is str:
-        return Parsed(error=f"action_rotation_time is {time}")
-    percent = _number(get("action_rotation_percent"))
-    if type(percent) is str:
-        return Parsed(error=f"action_rotation_percent is {percent}")
-    if angle is not None and abs(angle) > MAX_ANGLE:  # type: ignore[arg-type]
-        return Parsed(error="action_rotation_angle is out of range")
+        return None, None, "action is not a string"
+    angle = get("action_rotation_angle")
+    if angle is not None:
+        problem = _number_problem(angle)
+        if problem is not None:
+            return None, None, "action_rotation_angle is " + problem
+        if not -MAX_ANGLE <= angle <= MAX_ANGLE:
+            return None, None, "action_rotation_angle is out of range"
+    time = get("action_rotation_time")
+    if time is not None and (problem := _number_problem(time)) is not None:
+        return None, None, "action_rotation_time is " + problem
+    percent = get("action_rotation_percent")
+    if percent is not None and (problem := _number_problem(percent)) is not None:
+        return None, None, "action_rotation_percent is " + problem
     state = get("action_rotation_button_state")
     pressed: bool | None = None
     if state is not None:
         pressed = _BUTTON_STATES.get(state) if type(state) is str else None
         if pressed is None:
-            return Parsed(error="action_rotation_button_state is neither pressed nor released")
+            return None, None, "action_rotation_button_state is neither pressed nor released"
 
     telemetry: dict[str, Any] | None = None
     for key in TELEMETRY_KEYS:
         value = get(key)
-        if value is not None and _telemetry_ok(value):
+        if value is None:
+            continue
+        kind = type(value)
+        if (
+            (kind is str and len(value) <= 64)
+            or (kind is int and -_MAX_INT < value < _MAX_INT)
+            or (kind is float and value - value == 0)
+        ):
             if telemetry is None:
-                telemetry = {}
-            telemetry[key] = value
+                telemetry = {key: value}
+            else:
+                telemetry[key] = value
 
     if retain:
-        return Parsed(telemetry=telemetry) if telemetry else _IGNORED
+        return None, telemetry, None
     if action is None:
         if angle is None:
-            return Parsed(telemetry=telemetry) if telemetry else _IGNORED
+            return None, telemetry, None
         # an old converter's pressed rotation frame: numbers, no action
-        event = KnobEvent(None, angle, time, percent, pressed)  # type: ignore[arg-type]
-    else:
-        known = _ACTIONS.get(action)
-        if known is None:  # "" follow-ups and unknown names
-            return Parsed(telemetry=telemetry) if telemetry else _IGNORED
-        event = KnobEvent(known, angle, time, percent, pressed)  # type: ignore[arg-type]
-    return Parsed(event=event, telemetry=telemetry)
-
-
-def _telemetry_ok(value: Any) -> bool:
-    if type(value) is str:
-        return len(value) <= 64
-    return type(value) is not bool and type(_number(value)) is not str
+        return make_event(None, angle, time, percent, pressed), telemetry, None
+    known = _ACTIONS.get(action)
+    if known is None:  # "" follow-ups and unknown names
+        return None, telemetry, None
+    return make_event(known, angle, time, percent, pressed), telemetry, None
 
 
 def knob_name(topic: str, base_topic: str) -> str | None:

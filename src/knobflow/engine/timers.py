@@ -31,10 +31,13 @@ class TimerKind(IntEnum):
     SETTLE = 2
 
 
+_KINDS = tuple(TimerKind)
+
+
 class HasDeadlines(Protocol):
     seq: int
 
-    def deadline(self, kind: TimerKind) -> int | None: ...
+    def deadline(self, kind: int) -> int | None: ...
 
 
 class TimerQueue:
@@ -51,6 +54,11 @@ class TimerQueue:
     def __init__(self) -> None:
         self._heap: list[tuple[int, int, int, HasDeadlines]] = []
 
+    @property
+    def heap(self) -> list[tuple[int, int, int, HasDeadlines]]:
+        """The entries, earliest first at index 0 (read-only: a cheap "anything due?" check)."""
+        return self._heap
+
     def __len__(self) -> int:
         return len(self._heap)
 
@@ -63,7 +71,7 @@ class TimerQueue:
         while heap:
             entry = heap[0]
             deadline, seq, kind, knob = entry
-            actual = knob.deadline(TimerKind(kind))
+            actual = knob.deadline(kind)
             if actual == deadline:
                 return entry
             if actual is None or actual < deadline:
@@ -78,8 +86,11 @@ class TimerQueue:
 
     def pop_due(self, now: int) -> tuple[HasDeadlines, TimerKind, int] | None:
         """The next live deadline at or before ``now``, removed; else ``None``."""
+        heap = self._heap
+        if not heap or heap[0][0] > now:  # entries are never later than their deadline
+            return None
         top = self._settle_top()
         if top is None or top[0] > now:
             return None
         heapq.heappop(self._heap)
-        return top[3], TimerKind(top[2]), top[0]
+        return top[3], _KINDS[top[2]], top[0]
