@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from knobflow.engine import CompositeError, CompositeSpec, EngineConfig
