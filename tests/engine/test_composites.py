@@ -91,12 +91,5 @@ def test_timer_gestures_count_as_parts() -> None:
 def test_bad_definitions_name_the_composite_and_the_part(
     name: str, sequence: tuple[str, ...], message: str
 ) -> None:
-    with pytest.raises(
-        CompositeError,
-        match=message.replace("(", r"\(")
-        .replace(")", r"\)")
-        .replace("[", r"\[")
-        .replace("]", r"\]")
-        .replace("*", r"\*"),
-    ):
+    with pytest.raises(CompositeError, match=re.escape(message)):
         CompositeSpec(name, sequence)

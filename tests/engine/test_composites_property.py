@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import itertools
 from typing import Any
 
 from hypothesis import given, settings
@@ -37,9 +38,7 @@ def reference(
             if len(last) < len(sequence):
                 continue
             fits = all(fnmatch.fnmatchcase(g, p) for (g, _), p in zip(last, sequence, strict=True))
-            gaps_ok = all(
-                b[1] - a[1] <= gap_ms * 1000 for a, b in zip(last, last[1:], strict=False)
-            )
+            gaps_ok = all(b[1] - a[1] <= gap_ms * 1000 for a, b in itertools.pairwise(last))
             if fits and gaps_ok:
                 found.append((index, name, [g for g, _ in last], (last[-1][1] - last[0][1]) / 1000))
                 since[name] = []
