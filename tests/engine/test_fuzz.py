@@ -52,7 +52,13 @@ def _engine_mid_turn() -> Engine:
 
 def _state(engine: Engine) -> str:
     knob = engine._knobs["k"]
-    return repr({k: v for k, v in vars(knob).items() if not callable(v) and k != "_timers"})
+    return repr(
+        {
+            k: getattr(knob, k)
+            for k in type(knob).__slots__
+            if k not in ("_timers", "_lc", "_count", "_composites")
+        }
+    )
 
 
 @settings(max_examples=400)

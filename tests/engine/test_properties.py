@@ -168,7 +168,11 @@ def snapshot(engine: Engine) -> dict[str, Any]:
     knobs = {}
     for name in list(engine.knob_names_seen()):
         knob = engine._knobs[name]
-        knobs[name] = {k: v for k, v in vars(knob).items() if not callable(v) and k != "_timers"}
+        knobs[name] = {
+            k: getattr(knob, k)
+            for k in type(knob).__slots__
+            if k not in ("_timers", "_lc", "_count", "_composites")
+        }
     return {"knobs": repr(knobs), "deadline": engine.next_deadline()}
 
 

@@ -180,6 +180,7 @@ class Engine:
             self._timers,
             CompositeMatcher.for_specs(self.config.composites),
             self._count_one,
+            self._machines,
         )
         self._seq += 1
         self._machines.add(knob)

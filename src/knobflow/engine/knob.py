@@ -16,7 +16,7 @@ from knobflow.engine.composites import CompositeMatcher
 from knobflow.engine.dial import DialValue
 from knobflow.engine.events import Action, KnobEvent
 from knobflow.engine.gestures import Gesture, make_gesture
-from knobflow.engine.lifecycle import ButtonState, DialState
+from knobflow.engine.lifecycle import ButtonState, DialState, Lifecycles
 from knobflow.engine.settings import KnobSettings
 from knobflow.engine.timers import TimerKind, TimerQueue
 
@@ -41,27 +41,43 @@ _STEP = {
 class Knob:
     """State of one knob. Create through :class:`~knobflow.engine.core.Engine`."""
 
-    # Bound per model by the lifecycle machines (transitions, model_override=True).
+    __slots__ = (
+        "_angle",
+        "_arrival",
+        "_base",
+        "_command_mode_warned",
+        "_composites",
+        "_count",
+        "_dials",
+        "_fast",
+        "_held",
+        "_hold_at",
+        "_hold_deadline",
+        "_hold_timeout",
+        "_last_frame",
+        "_lc",
+        "_rotated",
+        "_rotation_deadline",
+        "_rotation_timeout",
+        "_settle",
+        "_settle_deadline",
+        "_spun_ccw",
+        "_spun_cw",
+        "_start_at",
+        "_time",
+        "_timers",
+        "button",
+        "dial",
+        "name",
+        "retired",
+        "seq",
+        "settings",
+        "telemetry",
+    )
+
+    # Set by the lifecycle machines (transitions' model_attribute).
     button: ButtonState
     dial: DialState
-
-    def button_hold(self) -> bool:
-        raise NotImplementedError  # pragma: no cover - replaced by the machine
-
-    def button_release(self) -> bool:
-        raise NotImplementedError  # pragma: no cover
-
-    def button_hold_timeout(self) -> bool:
-        raise NotImplementedError  # pragma: no cover
-
-    def dial_open(self) -> bool:
-        raise NotImplementedError  # pragma: no cover
-
-    def dial_close(self) -> bool:
-        raise NotImplementedError  # pragma: no cover
-
-    def dial_settle(self) -> bool:
-        raise NotImplementedError  # pragma: no cover
 
     def __init__(
         self,
@@ -71,7 +87,9 @@ class Knob:
         timers: TimerQueue,
         composites: CompositeMatcher | None,
         counters: Callable[[str], None],
+        lifecycles: Lifecycles,
     ) -> None:
+        self._lc = lifecycles
         self.name = name
         self.seq = seq  # order first seen: simultaneous timers fire in this order
         self.settings = settings
@@ -171,7 +189,7 @@ class Knob:
             self._close(now, "timeout", out)
         elif kind is TimerKind.HOLD:
             self._hold_deadline = None
-            self.button_hold_timeout()
+            self._lc.button_hold_timeout(self)
             held_ms = (now - self._hold_at) / 1000
             self._emit(
                 out,
@@ -181,7 +199,7 @@ class Knob:
             )
         else:
             self._settle_deadline = None
-            self.dial_settle()
+            self._lc.dial_settle(self)
 
     # -- button -----------------------------------------------------------------
 
@@ -189,7 +207,7 @@ class Knob:
         if self.button is ButtonState.HELD:
             self._count("ignored.hold_while_held")
             return
-        self.button_hold()
+        self._lc.button_hold(self)
         self._hold_at = now
         self._rotated = self.dial is DialState.ROTATING and self._held
         self._hold_deadline = now + self._hold_timeout
@@ -202,7 +220,7 @@ class Knob:
         if self.button is not ButtonState.HELD:
             self._count("ignored.release_without_hold")
             return
-        self.button_release()
+        self._lc.button_release(self)
         self._hold_deadline = None
         held_ms = (now - self._hold_at) / 1000
         rotated = self._rotated
@@ -275,7 +293,7 @@ class Knob:
         self._step(event, now, out, first=False)
 
     def _begin(self, held: bool, now: int, base: Number) -> None:
-        self.dial_open()
+        self._lc.dial_open(self)
         self._held = held
         self._start_at = now
         self._base = base
@@ -347,7 +365,7 @@ class Knob:
         self._rotation_deadline = now + self._rotation_timeout
 
     def _close(self, now: int, reason: str, out: list[Gesture]) -> None:
-        self.dial_close()
+        self._lc.dial_close(self)
         self._rotation_deadline = None
         self._settle_deadline = now + self._settle
         self._timers.push(self._settle_deadline, self, TimerKind.SETTLE)

@@ -10,6 +10,7 @@ machines: the engine keeps them as deadlines on its own clock.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
@@ -141,11 +142,23 @@ def _machine(attribute: str, states: type[StrEnum], transitions: tuple[dict[str,
 
 
 class Lifecycles:
-    """The two shared machines of one engine."""
+    """The two shared machines of one engine, and their triggers as ``trigger(model)``.
+
+    Knobs are models of both machines but carry no bound trigger methods
+    (``model_override`` with none declared): at 10,000 knobs, six bound methods
+    each would cost more memory than the rest of a knob.
+    """
 
     def __init__(self) -> None:
         self.button = _machine("button", ButtonState, BUTTON_TRANSITIONS)
         self.dial = _machine("dial", DialState, DIAL_TRANSITIONS)
+        events = {**self.button.events, **self.dial.events}
+        self.button_hold: Callable[[object], bool] = events["button_hold"].trigger
+        self.button_release: Callable[[object], bool] = events["button_release"].trigger
+        self.button_hold_timeout: Callable[[object], bool] = events["button_hold_timeout"].trigger
+        self.dial_open: Callable[[object], bool] = events["dial_open"].trigger
+        self.dial_close: Callable[[object], bool] = events["dial_close"].trigger
+        self.dial_settle: Callable[[object], bool] = events["dial_settle"].trigger
 
     def add(self, model: object) -> None:
         self.button.add_model(model)
