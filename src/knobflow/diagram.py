@@ -7,7 +7,7 @@ from typing import Any
 
 from knobflow.engine.lifecycle import LIFECYCLES, TRIGGER_LABELS
 
-__all__ = ["mermaid", "markdown"]
+__all__ = ["markdown", "mermaid"]
 
 
 class _Model:

@@ -25,4 +25,6 @@ def format_value(value: Any) -> str:
 def format_gesture(gesture: Gesture, name_width: int = 14) -> str:
     """``  12.500  desk_knob       rotate_cw       delta=24 angle=48 velocity=48 ...``"""
     fields = " ".join(f"{k}={format_value(v)}" for k, v in gesture.fields.items())
-    return f"{gesture.t:9.3f}  {gesture.knob:<{name_width}}  {gesture.gesture:<23} {fields}".rstrip()
+    return (
+        f"{gesture.t:9.3f}  {gesture.knob:<{name_width}}  {gesture.gesture:<23} {fields}".rstrip()
+    )

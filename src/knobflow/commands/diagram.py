@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-help = "print the lifecycles as Mermaid state diagrams"  # noqa: A001
+help = "print the lifecycles as Mermaid state diagrams"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

@@ -15,7 +15,7 @@ from knobflow.engine import Engine, Gesture
 from knobflow.replay import BadRecord, read_records, replay
 from knobflow.textformat import format_gesture
 
-help = "print the gestures of a recorded message stream"  # noqa: A001 - the command's help
+help = "print the gestures of a recorded message stream"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-help = "print the config file's JSON Schema"  # noqa: A001
+help = "print the config file's JSON Schema"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
