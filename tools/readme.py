@@ -26,7 +26,9 @@ def gesture_table() -> str:
     for name in BUILTIN_GESTURES:
         fields = ", ".join(f"`{f}`" for f in FIELDS[name]) or "—"
         rows.append(f"| `{name}` | {DESCRIPTIONS[name]} | {fields} |")
-    rows.append("| *composite name* | a composite's last part (see Composites) | `parts`, `duration_ms` |")
+    rows.append(
+        "| *composite name* | a composite's last part (see Composites) | `parts`, `duration_ms` |"
+    )
     return "\n".join(rows) + "\n"
 
 

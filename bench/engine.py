@@ -1,0 +1,91 @@
+"""Engine throughput: messages per second through parsing and the engine, against the
+`json.loads` floor on the same payloads.
+
+    python bench/engine.py                 # 100 and 10,000 knobs, median of 5 runs
+    python bench/engine.py --knobs 10 --runs 1 --out /tmp/engine.json   # a quick check
+
+The mix is every shared scenario (presses, holds, turns, lost stops, old
+converters, Home Assistant nulls, ...) for each knob, interleaved in time, so
+timers fire along the way; after the last message the clock runs on until every
+turn and hold is closed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import time
+from pathlib import Path
+
+from common import devices_payload, knob_names, median_of, message_mix, table, write_results
+
+from knobflow.engine import Engine
+
+
+def engine_rate(knobs: int, messages: list[tuple[float, str, bytes, bool]]) -> tuple[float, int]:
+    engine = Engine()
+    engine.feed("zigbee2mqtt/bridge/devices", devices_payload(knob_names(knobs)), 0.0, True)
+    feed = engine.feed
+    gestures = 0
+    gc.collect()
+    start = time.perf_counter()
+    for t, topic, payload, retain in messages:
+        gestures += len(feed(topic, payload, t, retain))
+    while (deadline := engine.next_deadline()) is not None:
+        gestures += len(engine.tick(deadline))
+    elapsed = time.perf_counter() - start
+    return len(messages) / elapsed, gestures
+
+
+def loads_rate(messages: list[tuple[float, str, bytes, bool]]) -> float:
+    loads = json.loads
+    gc.collect()
+    start = time.perf_counter()
+    for _, _, payload, _ in messages:
+        try:
+            loads(payload)
+        except ValueError:  # the mix has malformed payloads on purpose
+            continue
+    return len(messages) / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--knobs", type=int, nargs="+", default=[100, 10_000])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    rows = []
+    results = []
+    for knobs in args.knobs:
+        # at least ~100,000 messages per run, so that a run lasts long enough to time
+        messages = message_mix(knobs, cycles=max(1, 100_000 // (knobs * 84)))
+        gestures = engine_rate(knobs, messages)[1]
+        engine, engine_runs = median_of(args.runs, lambda m=messages, k=knobs: engine_rate(k, m)[0])
+        floor, floor_runs = median_of(args.runs, lambda m=messages: loads_rate(m))
+        ratio = floor / engine
+        rows.append([knobs, len(messages), gestures, engine, floor, ratio])
+        results.append(
+            {
+                "knobs": knobs,
+                "messages": len(messages),
+                "gestures": gestures,
+                "engine_msgs_per_s": engine,
+                "json_loads_msgs_per_s": floor,
+                "ratio": ratio,
+                "engine_runs": engine_runs,
+                "json_loads_runs": floor_runs,
+            }
+        )
+    print(
+        table(["knobs", "messages", "gestures", "engine msg/s", "json.loads msg/s", "ratio"], rows)
+    )
+    path = write_results("engine", {"runs": args.runs, "results": results}, args.out)
+    print(f"\nmedian of {args.runs} runs; results in {path}")
+
+
+if __name__ == "__main__":
+    main()
