@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -67,3 +68,14 @@ def test_diagrams_show_every_transition_of_the_definitions() -> None:
         for transition in transitions:
             assert transition["trigger"] in text
     assert markdown().count("```mermaid") == 2
+
+
+def test_a_session_logs_nothing_through_transitions(caplog: pytest.LogCaptureFixture) -> None:
+    """Knobs joining the machines and every trigger stay out of the host's log, even at DEBUG
+    (AppDaemon and Home Assistant show every library's INFO lines)."""
+    from knobflow.testing import KnobScript
+
+    with caplog.at_level(logging.DEBUG):
+        script = KnobScript("k").hold(0.0).turn([12, 24], start=1.0, pressed=True).release(3.0)
+        assert script.run()
+    assert [r for r in caplog.records if r.name.startswith("transitions")] == []

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -144,25 +142,6 @@ def test_message_is_the_specs_gesture_topic_and_json() -> None:
         '{"knob":"office/knob","gesture":"press","t":3.0}',
     )
     assert runtime.output_qos == 1
-
-
-@pytest.fixture
-def transitions_level() -> Iterator[logging.Logger]:
-    logger = logging.getLogger("transitions")
-    old = logger.level
-    yield logger
-    logger.setLevel(old)
-
-
-def test_the_state_machines_info_lines_stay_out_of_the_hosts_log(
-    transitions_level: logging.Logger,
-) -> None:
-    transitions_level.setLevel(logging.NOTSET)
-    HostRuntime.from_mapping({}, "test")
-    assert transitions_level.level == logging.WARNING
-    transitions_level.setLevel(logging.DEBUG)  # the user's choice stays
-    HostRuntime.from_mapping({}, "test")
-    assert transitions_level.level == logging.DEBUG
 
 
 def _run_like_appdaemon(runtime: HostRuntime, records: list[Record]) -> list[dict[str, Any]]:

@@ -14,7 +14,6 @@ clock (``time.time()``), the subscriptions, the sleeping and the delivery.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,7 +54,6 @@ class HostRuntime:
         self._prefix = self.base_topic + "/"
         self._listening: frozenset[str] = frozenset()
         self._wake_at: float | None = None
-        _quiet_transitions()
 
     @classmethod
     def from_mapping(cls, data: Any, source: str) -> HostRuntime:
@@ -151,17 +149,6 @@ class HostRuntime:
     def message(self, gesture: Gesture) -> tuple[str, str]:
         """The gesture's MQTT message (SPEC.md §6): ``(<out>/<knob>/gesture, JSON text)``."""
         return gesture_topic(self.output_base, gesture.knob), gesture_payload(gesture)
-
-
-def _quiet_transitions() -> None:
-    """Keep the state machines' INFO lines (several per turn) out of the host's log.
-
-    AppDaemon and Home Assistant log every library at INFO unless told otherwise;
-    a level the user set for ``transitions`` is left alone.
-    """
-    logger = logging.getLogger("transitions")
-    if logger.level == logging.NOTSET:
-        logger.setLevel(logging.WARNING)
 
 
 def _plain(value: Any) -> Any:
