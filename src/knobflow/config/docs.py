@@ -28,6 +28,8 @@ def _section(tp: Any) -> Any | None:
     _, inner = _is_optional(tp)
     if get_origin(inner) is dict:
         _, inner = _is_optional(get_args(inner)[1])
+    elif get_origin(inner) is list:
+        _, inner = _is_optional(get_args(inner)[0])
     return inner if isinstance(inner, type) and dataclasses.is_dataclass(inner) else None
 
 
@@ -40,6 +42,8 @@ def _rows(cls: type, prefix: str, seen: set[type], out: list[str]) -> None:
         key = f"{prefix}{f.name}"
         if get_origin(inner) is dict:
             key += ".<name>"
+        elif get_origin(inner) is list and _section(tp) is not None:
+            key += "[]"
         doc = f.metadata.get("doc", "")
         rules = []
         for rule, text in (("above", "> {}"), ("min", "≥ {}"), ("max", "≤ {}")):
@@ -48,6 +52,8 @@ def _rows(cls: type, prefix: str, seen: set[type], out: list[str]) -> None:
         allowed = type_text(tp) + (f" ({', '.join(rules)})" if rules else "")
         if get_origin(inner) is dict and _section(tp) is not None:
             allowed = "a mapping of names to sections (below)"
+        elif get_origin(inner) is list and _section(tp) is not None:
+            allowed = "a list of sections (below)"
         elif _section(tp) is not None:
             allowed = "a section (below)" + (" or null" if _is_optional(tp)[0] else "")
         cells = [f"`{key}`", allowed, _default_text(f), doc]

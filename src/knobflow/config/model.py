@@ -20,6 +20,7 @@ __all__ = [
     "CompositeConfig",
     "Config",
     "DialConfig",
+    "FlowConfig",
     "HomeAssistantConfig",
     "KnobConfig",
     "MqttConfig",
@@ -180,6 +181,37 @@ class HomeAssistantConfig:
 
 
 @dataclass(frozen=True)
+class FlowConfig:
+    """A rule: when a knob makes a gesture, publish an MQTT message."""
+
+    gesture: str | list[str] = field(
+        metadata=meta("gesture name or glob (built-in or composite), or a list of them")
+    )
+    topic: str = field(metadata=meta("topic to publish on; may use templates"))
+    payload: Any = field(
+        metadata=meta(
+            "text, or a mapping/list turned into JSON; strings may hold templates "
+            "(`{{ delta * 1.4 }}`), a string that is one template keeps its type"
+        )
+    )
+    knob: str = field(default="*", metadata=meta("knob name or glob"))
+    qos: int = field(default=0, metadata=meta("QoS of the message", min=0, max=2))
+    retain: bool = field(default=False, metadata=meta("publish retained"))
+    min_interval_ms: float = field(
+        default=0,
+        metadata=meta(
+            "at most one message per knob this often; a gesture in between is held back "
+            "and the latest one is sent when the interval ends",
+            min=0,
+        ),
+    )
+
+    @property
+    def gestures(self) -> tuple[str, ...]:
+        return (self.gesture,) if isinstance(self.gesture, str) else tuple(self.gesture)
+
+
+@dataclass(frozen=True)
 class Config:
     """A knobflow config file. Every key is optional."""
 
@@ -218,6 +250,10 @@ class Config:
     output: OutputConfig = field(default_factory=OutputConfig, metadata=meta("the bridge's topics"))
     homeassistant: HomeAssistantConfig = field(
         default_factory=HomeAssistantConfig, metadata=meta("Home Assistant discovery (bridge)")
+    )
+    flows: list[FlowConfig] = field(
+        default_factory=list,
+        metadata=meta("rules that publish MQTT messages for gestures (bridge; see Flows)"),
     )
 
     def __post_init__(self) -> None:

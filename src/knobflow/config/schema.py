@@ -61,6 +61,10 @@ def type_text(tp: Any) -> str:
     if optional:
         return type_text(inner) + " or null"
     origin = get_origin(tp)
+    if tp is Any:
+        return "any JSON value"
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(type_text(a) for a in get_args(tp))
     if tp is bool:
         return "true or false"
     if tp is int:
@@ -112,6 +116,15 @@ def _convert(tp: Any, value: Any, key: str, rules: Mapping[str, Any]) -> Any:
         raise ConfigError("is not allowed here", key=key, value=None, allowed=type_text(tp))
     tp = inner
     origin = get_origin(tp)
+    if tp is Any:
+        return _json_value(value, key)
+    if origin in (typing.Union, types.UnionType):
+        for alternative in get_args(tp):
+            try:
+                return _convert(alternative, value, key, rules)
+            except ConfigError:
+                continue
+        raise ConfigError("is not allowed", key=key, value=value, allowed=type_text(tp))
     if tp is bool:
         if type(value) is not bool:
             raise ConfigError("is not true or false", key=key, value=value, allowed="true, false")
@@ -161,6 +174,26 @@ def _convert(tp: Any, value: Any, key: str, rules: Mapping[str, Any]) -> Any:
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return build(tp, value, key)
     raise TypeError(f"unsupported config type {tp!r}")  # a bug in a section, not in a file
+
+
+def _json_value(value: Any, key: str) -> Any:
+    """Any JSON value (``Any`` in a section): mappings with string keys, lists, scalars."""
+    if value is None or type(value) in (bool, int, str):
+        return value
+    if type(value) is float:
+        if not math.isfinite(value):
+            raise ConfigError("is not a finite number", key=key, value=value)
+        return value
+    if isinstance(value, list):
+        return [_json_value(v, f"{key}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, dict):
+        out = {}
+        for name, v in value.items():
+            if type(name) is not str:
+                raise ConfigError("is not a name (a string)", key=key, value=name)
+            out[name] = _json_value(v, f"{key}.{name}")
+        return out
+    raise ConfigError("is not a JSON value", key=key, value=value)
 
 
 def build(cls: type[T], data: Any, key: str = "") -> T:
@@ -251,6 +284,10 @@ def _type_schema(tp: Any) -> dict[str, Any]:
     if optional:
         return {"anyOf": [_type_schema(inner), {"type": "null"}]}
     origin = get_origin(tp)
+    if tp is Any:
+        return {}
+    if origin in (typing.Union, types.UnionType):
+        return {"anyOf": [_type_schema(a) for a in get_args(tp)]}
     if tp is bool:
         return {"type": "boolean"}
     if tp is int:
