@@ -18,6 +18,9 @@ COMMANDS = {
     "diagram": "diagram",
     "check-config": "check_config",
     "schema": "schema",
+    "run": "run",
+    "demo": "demo",
+    "record": "record",
 }
 EXIT_USAGE = 2
 

@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-help = "validate a config file"  # noqa: A001
+help = "validate a config file"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -21,6 +21,9 @@ def run(args: argparse.Namespace) -> int:
     path = args.config or args.config_option
     try:
         config = apply_env(load_config(path))
+        from knobflow.bridge.connect import broker_settings  # reads the password and TLS files
+
+        broker_settings(config, str(path) if path else "environment")
     except ConfigError as err:
         print(f"knobflow: {err}", file=sys.stderr)
         return 2
@@ -28,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
     composites = ", ".join(config.composites) or "none"
     print(f"{path or '(no file: defaults)'}: valid")
     print(f"  broker: {config.mqtt.host}:{config.mqtt.port}")
-    print(f"  knobs: {knobs}; discovery from bridge/devices: {'on' if config.zigbee2mqtt.discover else 'off'}")
+    discover = "on" if config.zigbee2mqtt.discover else "off"
+    print(f"  knobs: {knobs}; discovery from bridge/devices: {discover}")
     print(f"  composites: {composites}")
     return 0
