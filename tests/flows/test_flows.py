@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from knobflow.cli import main
 from knobflow.config import ConfigError, config_from_mapping
 from knobflow.engine import Gesture
 from knobflow.flows import FlowRunner, Outgoing
+from knobflow.testing import KnobScript
 
 
 def runner(*flows: dict[str, Any], composites: dict[str, Any] | None = None) -> FlowRunner:
@@ -143,3 +146,33 @@ def test_bad_and_hostile_rules_are_config_errors_naming_the_key(
         runner(rule)
     assert message in str(caught.value)
     assert str(caught.value).startswith("k.yaml: flows[0]")
+
+
+def test_replay_shows_what_the_flows_would_publish(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`knobflow replay --flows`: a config's flows tried offline, throttle on the file's clock."""
+    config = tmp_path / "k.yaml"
+    config.write_text(
+        "knobs: {desk: {}}\n"
+        "dial: {}\n"
+        "flows:\n"
+        "  - {gesture: press, topic: lamp/set, payload: TOGGLE}\n"
+        "  - gesture: rotate_c*w\n"
+        "    topic: lamp/set\n"
+        "    payload: {brightness: '{{ value | int }}'}\n"
+        "    min_interval_ms: 1000\n"
+    )
+    script = KnobScript("desk").press(0.5).turn([36, 72, 108], start=1.0)
+    replay = tmp_path / "session.jsonl"
+    replay.write_text("".join(r.to_json() + "\n" for r in script.records))
+    assert (
+        main(["replay", "--flows", "--format", "jsonl", "--config", str(config), str(replay)]) == 0
+    )
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert lines == [
+        {"t": 0.5, "topic": "lamp/set", "payload": "TOGGLE"},
+        {"t": 1.0, "topic": "lamp/set", "payload": '{"brightness":10}'},
+        {"t": 2.0, "topic": "lamp/set", "payload": '{"brightness":20}'},  # held back from 1.5
+        {"t": 3.0, "topic": "lamp/set", "payload": '{"brightness":30}'},  # held back from 2.0
+    ]

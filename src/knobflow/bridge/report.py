@@ -25,11 +25,12 @@ def start_line(config: Config, settings: BrokerSettings, named: int) -> str:
         if ha.discovery
         else "no Home Assistant discovery"
     )
+    flows = f"; {len(config.flows)} flow rule{'s' if len(config.flows) != 1 else ''}"
     return (
         f"knobflow {__version__} bridge: broker {settings.describe()}; "
         f"reading {z2m.base_topic}/# (knobs: {knobs}); "
         f"publishing {out}/<knob>/gesture, {out}/<knob>/state and {status_topic(out)}; "
-        f"{discovery}"
+        f"{discovery}{flows if config.flows else ''}"
     )
 
 

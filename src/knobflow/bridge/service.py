@@ -31,6 +31,7 @@ from knobflow.bridge.timers import Clock, DeadlineTimer
 from knobflow.config import Config
 from knobflow.engine import BUILTIN_GESTURES, Engine, Gesture, RegistryChange
 from knobflow.engine.parse import MAX_PAYLOAD_BYTES
+from knobflow.flows import FlowRunner, Outgoing
 from knobflow.output import (
     OFFLINE,
     ONLINE,
@@ -41,7 +42,7 @@ from knobflow.output import (
     status_topic,
 )
 
-__all__ = ["BACKOFF_FIRST", "BACKOFF_MAX", "Bridge"]
+__all__ = ["BACKOFF_FIRST", "BACKOFF_MAX", "Bridge", "build_flows"]
 
 log = logging.getLogger("knobflow.bridge")
 
@@ -51,6 +52,16 @@ DEVICES_GRACE = 0.5  # first discovery waits this long for the retained bridge/d
 FLUSH_TIMEOUT = 2.0  # at shutdown: time to send what is queued, then `offline`
 STATS_INTERVAL = 300.0  # counters are logged this often (when they changed) and at exit
 STILL_DOWN_EVERY = 60.0  # while the broker stays away, a reminder this often
+
+
+def build_flows(config: Config, source: str = "config") -> FlowRunner | None:
+    """The config's flows, compiled and tried once; ``None`` when there are none.
+
+    Raises ``ConfigError`` naming ``flows[i].<key>`` for a bad rule.
+    """
+    if not config.flows:
+        return None
+    return FlowRunner.from_config(config.flows, config.composites, source=source)
 
 
 def _forget(tasks: set[asyncio.Task[Any]]) -> Callable[[asyncio.Task[Any]], None]:
@@ -80,10 +91,12 @@ class Bridge:
         outbox_limit: int = OUTBOX_LIMIT,
         stats_interval: float = STATS_INTERVAL,
         on_gesture: Callable[[Gesture], None] | None = None,
+        flows: FlowRunner | None = None,
     ) -> None:
         self.config = config
         self.settings = settings if settings is not None else broker_settings(config)
         self.engine = Engine(config.engine_config(), on_devices=self._on_devices)
+        self.flows = flows if flows is not None else build_flows(config)
         self.outbox = Outbox(outbox_limit)
         self.counters: Counter[str] = Counter()
         self.clock = Clock()
@@ -316,7 +329,7 @@ class Bridge:
             self._discovery_message(self.discovery, topic, payload, retain)
         else:
             self.counters["ignored"] += 1
-        self._timer.arm(self.engine.next_deadline())
+        self._arm()
 
     def _discovery_message(
         self, plan: DiscoveryPlan, topic: str, payload: bytes, retain: bool
@@ -337,10 +350,19 @@ class Bridge:
             self._emit(self.engine.tick(now), None)
             for name in list(self.engine.knob_names_seen()):  # a timer may change a state
                 self._publish_state(name)
+            if self.flows is not None:
+                self._enqueue_flows(self.flows.tick(now))
         except Exception:  # a bug: keep the timers running
             self.counters["errors"] += 1
             log.exception("a timer failed")
-        self._timer.arm(self.engine.next_deadline())
+        self._arm()
+
+    def _arm(self) -> None:
+        """The one timer at the earliest deadline: the engine's, or a throttled flow's."""
+        deadline = self.engine.next_deadline()
+        if self.flows is not None and (held := self.flows.next_deadline()) is not None:
+            deadline = held if deadline is None else min(deadline, held)
+        self._timer.arm(deadline)
 
     def _emit(self, gestures: list[Gesture], name: str | None) -> None:
         touched = {name} if name is not None else set()
@@ -350,8 +372,14 @@ class Bridge:
             topic = gesture_topic(self._out, gesture.knob)
             self._enqueue(Publication(topic, gesture_payload(gesture), qos=self._qos))
             touched.add(gesture.knob)
+            if self.flows is not None:
+                self._enqueue_flows(self.flows.feed(gesture))
         for knob in touched:
             self._publish_state(knob)
+
+    def _enqueue_flows(self, messages: list[Outgoing]) -> None:
+        for message in messages:
+            self._enqueue(Publication(message.topic, message.payload, message.retain, message.qos))
 
     def _publish_state(self, name: str, *, force: bool = False) -> None:
         state = self.engine.knob_state(name)
@@ -455,8 +483,9 @@ class Bridge:
     # -- reporting ------------------------------------------------------------------
 
     def counter_text(self) -> str:
-        """Engine and bridge counters as ``name=value`` pairs."""
-        return counter_text(self.engine.counters, self.counters, self.outbox)
+        """Engine, bridge and flow counters as ``name=value`` pairs."""
+        bridge = self.counters if self.flows is None else self.counters + self.flows.counters
+        return counter_text(self.engine.counters, bridge, self.outbox)
 
     async def _stats_loop(self) -> None:
         last = ""

@@ -19,11 +19,18 @@ def run(args: argparse.Namespace) -> int:
     from knobflow.config import ConfigError, apply_env, load_config
 
     path = args.config or args.config_option
+    source = str(path) if path else "environment"
+    bridge = True
     try:
         config = apply_env(load_config(path))
-        from knobflow.bridge.connect import broker_settings  # reads the password and TLS files
-
-        broker_settings(config, str(path) if path else "environment")
+        try:
+            from knobflow.bridge.connect import broker_settings
+            from knobflow.bridge.service import build_flows
+        except ImportError:  # installed without the bridge extra: the engine part only
+            bridge = False
+        else:
+            broker_settings(config, source)  # reads the password and TLS files
+            build_flows(config, source)  # compiles and tries every flow template
     except ConfigError as err:
         print(f"knobflow: {err}", file=sys.stderr)
         return 2
@@ -34,4 +41,7 @@ def run(args: argparse.Namespace) -> int:
     discover = "on" if config.zigbee2mqtt.discover else "off"
     print(f"  knobs: {knobs}; discovery from bridge/devices: {discover}")
     print(f"  composites: {composites}")
+    print(f"  flows: {len(config.flows)} rule{'s' if len(config.flows) != 1 else ''}")
+    if not bridge:
+        print("  (the bridge extra is not installed: broker settings and flows were not tried)")
     return 0

@@ -8,10 +8,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-from knobflow.config import ConfigError, load_config
+from knobflow.config import Config, ConfigError, load_config
 from knobflow.engine import Engine, Gesture
+from knobflow.flows import Outgoing
 from knobflow.replay import BadRecord, read_records, replay
 from knobflow.textformat import format_gesture
 
@@ -33,6 +35,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         choices=("jsonl", "text"),
         default="text",
         help="jsonl: one JSON object per gesture; text: one readable line (default)",
+    )
+    parser.add_argument(
+        "--flows",
+        action="store_true",
+        help="print the MQTT messages the config's flows would publish, instead of the gestures",
     )
 
 
@@ -58,7 +65,14 @@ def run(args: argparse.Namespace) -> int:
     def on_bad(bad: BadRecord) -> None:
         print(f"{source}:{bad.line}: skipped: {bad.reason}", file=sys.stderr)
 
-    emit = emit_json if args.format == "jsonl" else emit_text
+    emit: Callable[[Gesture], None] = emit_json if args.format == "jsonl" else emit_text
+    finish: Callable[[], None] = lambda: None  # noqa: E731 - nothing to finish without flows
+    if args.flows:
+        try:
+            emit, finish = _flow_printer(config, args.format, source)
+        except ConfigError as err:
+            print(f"knobflow replay: {err}", file=sys.stderr)
+            return 2
     try:
         stream = sys.stdin if source == "-" else args.file.open(encoding="utf-8")
     except OSError as err:
@@ -67,8 +81,41 @@ def run(args: argparse.Namespace) -> int:
     with stream:
         try:
             bad = replay(engine, read_records(stream), emit, on_bad)
+            finish()
         except UnicodeDecodeError as err:
             print(f"knobflow replay: {source}: not UTF-8 text ({err})", file=sys.stderr)
             return 2
     out.flush()
     return 1 if bad else 0
+
+
+def _flow_printer(
+    config: Config, form: str, source: str
+) -> tuple[Callable[[Gesture], None], Callable[[], None]]:
+    """``emit`` and ``finish`` for ``--flows``: each gesture through the flows, on the replay's
+    clock (held-back messages come out when their interval ends)."""
+    from knobflow.bridge.service import build_flows
+
+    flows = build_flows(config, source)
+    out = sys.stdout
+
+    def show(t: float, message: Outgoing) -> None:
+        if form == "jsonl":
+            record = {"t": t, "topic": message.topic, "payload": message.payload}
+            if message.qos or message.retain:
+                record.update(qos=message.qos, retain=message.retain)
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        else:
+            out.write(f"{t:9.3f}  {message.topic}  {message.payload}\n")
+
+    def catch_up(now: float) -> None:
+        while flows is not None and (due := flows.next_deadline()) is not None and due <= now:
+            for message in flows.tick(due):
+                show(due, message)
+
+    def emit(gesture: Gesture) -> None:
+        catch_up(gesture.t)
+        for message in flows.feed(gesture) if flows is not None else ():
+            show(gesture.t, message)
+
+    return emit, lambda: catch_up(float("inf"))

@@ -33,6 +33,9 @@ def run(args: argparse.Namespace) -> int:
         from knobflow.bridge.connect import broker_settings
 
         settings = broker_settings(config, source)
+        from knobflow.bridge.service import build_flows
+
+        flows = build_flows(config, source)
     except ConfigError as err:
         print(f"knobflow run: {err}", file=sys.stderr)
         return EXIT_CONFIG
@@ -47,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     async def main() -> None:
         import signal
 
-        bridge = Bridge(config, settings)
+        bridge = Bridge(config, settings, flows=flows)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, bridge.stop)
