@@ -196,3 +196,30 @@ def test_run_refuses_a_hostile_flow_before_starting(
     assert main(["run", "--config", str(config)]) == 2
     err = capsys.readouterr().err
     assert f"{config}: flows[0].payload: fails for gesture 'press': refused by the sandbox" in err
+
+
+@pytest.mark.asyncio
+async def test_composites_get_device_triggers_and_event_types(
+    mosquitto: Mosquitto, topics: Topics
+) -> None:
+    """A composite from the config is discovered like a built-in gesture."""
+    host, port = mosquitto.host, mosquitto.port
+    ieee = "0x54ef4410000a1b2c"
+    config = make_config(
+        host, port, topics, composites={"wiggle": {"sequence": ["rotate_cw", "rotate_ccw"]}}
+    )
+    async with Probe(host, port, [f"{topics.ha}/#"]) as probe:
+        await probe.publish(
+            f"{topics.z2m}/bridge/devices", devices_payload(("desk_knob", ieee)), retain=True
+        )
+        async with running(Bridge(config)):
+            trigger = await probe.expect(
+                lambda m: m.topic.endswith(f"/{ieee}_wiggle/config") and bool(m.payload)
+            )
+            event = await probe.expect(
+                lambda m: m.topic.endswith(f"/{ieee}_gesture/config") and bool(m.payload)
+            )
+    assert trigger.topic.startswith(f"{topics.ha}/device_automation/")
+    assert trigger.json()["subtype"] == "wiggle"
+    assert trigger.json()["payload"] == "wiggle"
+    assert event.json()["event_types"][-1] == "wiggle"
