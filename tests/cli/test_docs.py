@@ -30,6 +30,11 @@ def test_generated_parts_of_the_readme_are_up_to_date() -> None:
     assert proc.returncode == 0, proc.stderr
 
 
+def test_quick_start_is_the_demo() -> None:
+    """The README's first command installs and runs `knobflow demo` (tested in tests/bridge)."""
+    assert shell_blocks(README)[0].strip().endswith("knobflow demo")
+
+
 def test_ci_runs_the_readme_test_command() -> None:
     """.ci/run runs exactly the test command the README gives."""
     test_command = shell_blocks(README)[1].strip()
@@ -37,8 +42,8 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert test_command in ci.splitlines()
 
 
-def test_quick_start_replay_runs(capsys: pytest.CaptureFixture[str]) -> None:
-    """The quick start's example session replays cleanly to every kind of gesture it shows."""
+def test_example_session_replays(capsys: pytest.CaptureFixture[str]) -> None:
+    """The README's example session replays cleanly to every kind of gesture it shows."""
     assert main(["replay", "--format", "jsonl", str(ROOT / "examples" / "session.jsonl")]) == 0
     out = capsys.readouterr().out
     for name in ["press", "double_press", "rotate_cw", "rotate_ccw", "rotate_while_held_cw",
