@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import statistics
 import sys
 import time
 from collections.abc import Sequence
@@ -79,9 +78,34 @@ def message_mix(knobs: int, cycles: int = 1) -> list[Message]:
     return out
 
 
-def median_of(runs: int, measure: Any) -> tuple[float, list[float]]:
-    values = [measure() for _ in range(runs)]
-    return statistics.median(values), values
+def noise(seconds: float = 3.0) -> dict[str, float]:
+    """How steady this machine is: a fixed small workload (a few ``json.loads``) run
+    every millisecond; its median, 99th percentile and worst time in microseconds.
+    On a quiet machine the p99 is close to the median; a p99 many times the median
+    means stalls that no program on it can avoid (they show in every latency tail)."""
+    payload = b'{"action":"rotation","action_rotation_angle":24,"battery":90}'
+    loads = json.loads
+    clock = time.perf_counter
+    times = []
+    next_at = clock()
+    end = next_at + seconds
+    while next_at < end:
+        next_at += 0.001
+        delay = next_at - clock()
+        if delay > 0:
+            time.sleep(delay)
+        start = clock()
+        for _ in range(8):
+            loads(payload)
+        times.append(clock() - start)
+    times.sort()
+    median = times[len(times) // 2]
+    return {
+        "median_us": median * 1e6,
+        "p99_us": times[int(len(times) * 0.99)] * 1e6,
+        "max_us": times[-1] * 1e6,
+        "p99_over_median": times[int(len(times) * 0.99)] / median,
+    }
 
 
 def machine() -> dict[str, Any]:

@@ -2,7 +2,7 @@
 `json.loads` floor on the same payloads.
 
     python bench/engine.py                 # 100 and 10,000 knobs, median of 5 runs
-    python bench/engine.py --knobs 10 --runs 1 --out /tmp/engine.json   # a quick check
+    python bench/engine.py --knobs 10 --runs 1 --min-messages 1000 --out /tmp/engine.json
 
 The mix is every shared scenario (presses, holds, turns, lost stops, old
 converters, Home Assistant nulls, ...) for each knob, interleaved in time, so
@@ -15,10 +15,11 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import statistics
 import time
 from pathlib import Path
 
-from common import devices_payload, knob_names, median_of, message_mix, table, write_results
+from common import devices_payload, knob_names, message_mix, table, write_results
 
 from knobflow.engine import Engine
 
@@ -56,17 +57,24 @@ def main() -> None:
     )
     parser.add_argument("--knobs", type=int, nargs="+", default=[100, 10_000])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--min-messages", type=int, default=100_000, help="per run (long enough to time)"
+    )
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     rows = []
     results = []
     for knobs in args.knobs:
-        # at least ~100,000 messages per run, so that a run lasts long enough to time
-        messages = message_mix(knobs, cycles=max(1, 100_000 // (knobs * 84)))
+        per_cycle = len(message_mix(1))
+        messages = message_mix(knobs, cycles=max(1, args.min_messages // (knobs * per_cycle)))
         gestures = engine_rate(knobs, messages)[1]
-        engine, engine_runs = median_of(args.runs, lambda m=messages, k=knobs: engine_rate(k, m)[0])
-        floor, floor_runs = median_of(args.runs, lambda m=messages: loads_rate(m))
-        ratio = floor / engine
+        # engine and floor in turn, so that each pair sees the same weather on a noisy machine
+        pairs = [(engine_rate(knobs, messages)[0], loads_rate(messages)) for _ in range(args.runs)]
+        engine_runs = [e for e, _ in pairs]
+        floor_runs = [f for _, f in pairs]
+        engine = statistics.median(engine_runs)
+        floor = statistics.median(floor_runs)
+        ratio = statistics.median(f / e for e, f in pairs)
         rows.append([knobs, len(messages), gestures, engine, floor, ratio])
         results.append(
             {
@@ -83,6 +91,7 @@ def main() -> None:
     print(
         table(["knobs", "messages", "gestures", "engine msg/s", "json.loads msg/s", "ratio"], rows)
     )
+    print("ratio: json.loads msg/s over engine msg/s, median of the runs' pairs")
     path = write_results("engine", {"runs": args.runs, "results": results}, args.out)
     print(f"\nmedian of {args.runs} runs; results in {path}")
 

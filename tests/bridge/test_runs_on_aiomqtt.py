@@ -25,7 +25,9 @@ def test_the_bridge_connects_with_aiomqtt() -> None:
 
 def test_the_project_implements_no_mqtt_protocol_of_its_own() -> None:
     packet_types = re.compile(r"^\s*(CONNACK|PUBACK|SUBACK|PINGREQ)\s*=", re.M)
-    own = [p.name for p in BRIDGE.glob("*.py") if packet_types.search(p.read_text(encoding="utf-8"))]
+    own = [
+        p.name for p in BRIDGE.glob("*.py") if packet_types.search(p.read_text(encoding="utf-8"))
+    ]
     assert own == [], (
         f"{own}: MQTT packets are aiomqtt's and paho's job; optimise around aiomqtt instead "
         "(see this module's docstring)"

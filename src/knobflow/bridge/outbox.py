@@ -58,6 +58,15 @@ class Outbox:
             self._transient.popleft()
             self.dropped += 1
 
+    def peek(self) -> Publication | None:
+        """The oldest publication, left in place, or ``None``."""
+        transient, retained = self._transient, self._retained
+        if retained:
+            first = next(iter(retained.values()))
+            if not transient or first[0] < transient[0][0]:
+                return first[1]
+        return transient[0][1] if transient else None
+
     def take(self) -> Publication | None:
         """Remove and return the oldest publication, or ``None``."""
         transient, retained = self._transient, self._retained

@@ -57,6 +57,7 @@ class Engine:
         self._heap = self._timers.heap  # read on every message: is a timer due?
         self._known = self.registry.knobs  # replaced on every bridge/devices change
         self._machines = Lifecycles()
+        self._fired: set[str] = set()  # knobs whose timers fired, until take_fired()
         self._seq = 0
         self._now = -(2**62)
         self._prefix = config.base_topic + "/"
@@ -150,6 +151,13 @@ class Engine:
     def knob_names_seen(self) -> Iterable[str]:
         return self._knobs.keys()
 
+    def take_fired(self) -> set[str]:
+        """The knobs whose timers fired (in :meth:`tick` or before a message) since the
+        last call: the only ones whose state can have changed without a message of theirs
+        (a settle makes no gesture). Lets a host republish a few states, not all."""
+        fired, self._fired = self._fired, set()
+        return fired
+
     # -- inside -----------------------------------------------------------------
 
     def _advance(self, now: float) -> int:
@@ -168,6 +176,7 @@ class Engine:
         while (due := timers.pop_due(now)) is not None:
             knob, kind, deadline = due
             assert isinstance(knob, Knob)
+            self._fired.add(knob.name)
             knob.fire(kind, deadline, out)
             if knob.retired and knob.idle:
                 self._drop(knob)
