@@ -1,5 +1,5 @@
 """The benchmark scripts of bench/ run end to end (on tiny sizes, timing nothing), so
-that they never rot. All five run at once, each in a process of its own."""
+that they never rot. All six run at once, each in a process of its own."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ SCRIPTS: dict[str, tuple[list[str], list[str]]] = {
     "latency": (["--rates", "200", "--duration", "0.25", "--runs", "1"], ["results"]),
     "sustained": (["--rates", "400", "--duration", "0.5", "--runs", "1"], ["per_run"]),
     "startup": (["--knobs", "1", "--runs", "1"], ["results"]),
+    "costs": (["--rate", "200", "--duration", "0.3"], ["results"]),
 }
 
 
