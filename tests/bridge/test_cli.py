@@ -201,3 +201,39 @@ async def _tick() -> None:
     import asyncio
 
     await asyncio.sleep(0.02)  # between looks at a file written by another process
+
+
+@pytest.mark.asyncio
+async def test_record_next_to_the_bridge_with_the_same_config(
+    mosquitto: Mosquitto, topics: Topics, tmp_path: Path
+) -> None:
+    """With a fixed ``mqtt.client_id``, recording beside the running bridge takes neither
+    one's session away: the broker would drop the older of two clients with one id."""
+    config = _config(tmp_path, mosquitto, topics)
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("port: ", "client_id: kf-fixed, port: ", 1),
+        encoding="utf-8",
+    )
+    out = tmp_path / "session.jsonl"
+    knob = SimulatedKnob("desk_knob", IEEE, base_topic=topics.z2m)
+    async with Probe(mosquitto.host, mosquitto.port, [f"{topics.out}/#"]) as probe:
+        await probe.publish(
+            f"{topics.z2m}/bridge/devices", devices_payload(("desk_knob", IEEE)), retain=True
+        )
+        bridge = Service("run", "--config", str(config))
+        bridge.wait_for_line("connected to the broker")
+        await probe.expect(lambda m: m.topic == f"{topics.out}/status" and m.text == "online")
+        recorder = Service("record", "--knob", "desk_knob", "-o", str(out), "--config", str(config))
+        recorder.wait_for_line("recording 'desk_knob': 1 messages")
+        await probe.publish(knob.topic, knob.message(action="single"))
+        await probe.expect_gesture(topics, "desk_knob", "press")
+        end = time.monotonic() + TIMEOUT
+        while len(out.read_text().splitlines()) < 2:  # bridge/devices and the press
+            assert time.monotonic() < end, out.read_text()
+            await _tick()
+        for service in (recorder, bridge):
+            service.process.send_signal(signal.SIGINT)
+        (rec_code, _, rec_err), (code, _, stderr) = recorder.finish(), bridge.finish()
+    assert code == 0 and rec_code == 0, (stderr, rec_err)
+    assert "lost the connection" not in stderr and "reconnected" not in stderr, stderr
+    assert rec_err.splitlines()[-1] == f"recorded 2 messages (1 from the knob) to {out}"

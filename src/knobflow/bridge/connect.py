@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 import ssl
 from dataclasses import dataclass, field
+from typing import Any
 
 from knobflow.config import Config, ConfigError, MqttConfig, TlsConfig
 
@@ -37,6 +38,18 @@ class BrokerSettings:
     def url(self) -> str:
         """``mqtt://host:port`` or ``mqtts://host:port`` (never with credentials)."""
         return f"{'mqtts' if self.tls else 'mqtt'}://{self.host}:{self.port}"
+
+    def client_options(self) -> dict[str, Any]:
+        """``aiomqtt.Client`` keyword arguments every client of this broker shares:
+        address, credentials, TLS and keepalive (each caller adds its own client id)."""
+        return {
+            "hostname": self.host,
+            "port": self.port,
+            "username": self.username,
+            "password": self.password,
+            "tls_context": self.tls,
+            "keepalive": self.keepalive,
+        }
 
     def describe(self) -> str:
         """The broker for a log line: address, user (never the password), client id."""

@@ -109,9 +109,7 @@ class _Demo:
 
     def _client(self) -> aiomqtt.Client:
         s = self.settings
-        return aiomqtt.Client(
-            s.host, s.port, username=s.username, password=s.password, tls_context=s.tls
-        )
+        return aiomqtt.Client(**s.client_options())  # a client id of its own (random)
 
     def say(self, text: str) -> None:
         self.out.write(text + "\n")

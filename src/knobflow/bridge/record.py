@@ -68,15 +68,10 @@ class Recorder:
         s = self.settings
         start = time.monotonic()
         try:
-            async with aiomqtt.Client(
-                s.host,
-                s.port,
-                username=s.username,
-                password=s.password,
-                identifier=s.client_id,
-                keepalive=s.keepalive,
-                tls_context=s.tls,
-            ) as client:
+            # a client id of its own: recording next to the running bridge (same config)
+            # must not take over the bridge's session
+            identifier = f"{s.client_id}-record"
+            async with aiomqtt.Client(**s.client_options(), identifier=identifier) as client:
                 await client.subscribe([(topic, 0) for topic in self.topics])
                 reader = asyncio.create_task(self._read(client, start, on_record))
                 stopper = asyncio.create_task(self._stop.wait())

@@ -189,13 +189,8 @@ class Bridge:
     def _new_client(self) -> aiomqtt.Client:
         s = self.settings
         client = aiomqtt.Client(
-            s.host,
-            s.port,
-            username=s.username,
-            password=s.password,
+            **s.client_options(),
             identifier=s.client_id,
-            keepalive=s.keepalive,
-            tls_context=s.tls,
             will=aiomqtt.Will(self.router.status_topic, OFFLINE, qos=1, retain=True),
             clean_session=True,
             socket_options=SOCKET_OPTIONS,
