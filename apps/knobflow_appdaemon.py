@@ -2,7 +2,7 @@
 
 Listens to Zigbee2MQTT through AppDaemon's MQTT plugin, runs knobflow's engine,
 keeps one scheduler timer at the engine's next deadline, publishes each gesture
-on ``<out>/<knob>/gesture`` (SPEC.md §6) and, when a HASS plugin is configured,
+on ``<out>/<knob>/gesture`` (docs/contract.md §6) and, when a HASS plugin is configured,
 fires ``knobflow_gesture`` in Home Assistant too. ``apps.yaml`` beside this file
 is an example entry; docs/hosts.md has the install steps.
 

@@ -1,4 +1,4 @@
-"""The MQTT messages knobflow publishes (SPEC.md §6), shared by every host that publishes."""
+"""The MQTT messages knobflow publishes (docs/contract.md §6), shared by every host that publishes."""
 
 from __future__ import annotations
 

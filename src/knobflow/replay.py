@@ -1,4 +1,4 @@
-"""Replay files (SPEC.md §5): recorded messages through the engine on a virtual clock."""
+"""Replay files (docs/contract.md §5): recorded messages through the engine on a virtual clock."""
 
 from __future__ import annotations
 

@@ -272,7 +272,7 @@ def devices_step(knobs: Iterable[SimulatedKnob], base_topic: str = "zigbee2mqtt"
     return Step(0.0, f"{base_topic}/bridge/devices", bridge_devices(knobs), retain=True)
 
 
-# The composite the demo shows (as a config mapping, SPEC.md §4)
+# The composite the demo shows (as a config mapping, docs/contract.md §4)
 DEMO_COMPOSITES = {
     "double_then_turn": {"sequence": ["double_press", "rotate_start"], "max_gap_ms": 1500}
 }

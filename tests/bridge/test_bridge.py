@@ -59,7 +59,7 @@ async def test_knob_messages_give_gestures_state_status_and_discovery(
     broker: tuple[str, int], topics: Topics, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Z2M payloads of a press and a turn come out as gestures, retained state,
-    retained status and the exact discovery configs of SPEC.md §6."""
+    retained status and the exact discovery configs of docs/contract.md §6."""
     caplog.set_level(logging.DEBUG)
     host, port = broker
     knob = SimulatedKnob("desk_knob", IEEE, base_topic=topics.z2m)

@@ -1,4 +1,4 @@
-"""Discovery messages, built without I/O (SPEC.md §6)."""
+"""Discovery messages, built without I/O (docs/contract.md §6)."""
 
 from __future__ import annotations
 

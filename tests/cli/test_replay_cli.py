@@ -1,4 +1,4 @@
-"""`knobflow replay`: the replay format of SPEC.md §5, bad lines, options, output formats."""
+"""`knobflow replay`: the replay format of docs/contract.md §5, bad lines, options, output formats."""
 
 from __future__ import annotations
 

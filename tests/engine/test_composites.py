@@ -1,4 +1,4 @@
-"""Composite gestures (SPEC.md §4)."""
+"""Composite gestures (docs/contract.md §4)."""
 
 from __future__ import annotations
 

@@ -26,7 +26,7 @@ PATTERNS = [
 def reference(
     specs: list[tuple[str, list[str], int]], stream: list[tuple[str, int]]
 ) -> list[tuple[int, str, list[str], float]]:
-    """SPEC.md §4 read literally: per composite, the gestures since its last match; it matches
+    """docs/contract.md §4 read literally: per composite, the gestures since its last match; it matches
     when the last N fit its N patterns with every gap <= max_gap_ms."""
     since: dict[str, list[tuple[str, int]]] = {name: [] for name, _, _ in specs}
     found = []

@@ -1,5 +1,5 @@
 """Property tests: random real-looking frames, malformed messages and time jumps for several
-knobs, with every invariant of SPEC.md §3 checked after every step by an independent monitor."""
+knobs, with every invariant of docs/contract.md §3 checked after every step by an independent monitor."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ STOP_NAMES = {"rotate_stop": False, "rotate_while_held_stop": True}
 
 @dataclass
 class KnobMonitor:
-    """What the gestures of one knob have said so far, checked against SPEC.md's invariants."""
+    """What the gestures of one knob have said so far, checked against the invariants of docs/contract.md §3."""
 
     open_family: bool | None = None
     start_angle: float = 0.0

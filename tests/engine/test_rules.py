@@ -1,6 +1,6 @@
-"""The lifecycle rules of SPEC.md §3, one behaviour per test, on a virtual clock.
+"""The lifecycle rules of docs/contract.md §3, one behaviour per test, on a virtual clock.
 
-Expected values are worked out by hand from SPEC.md, not taken from the engine.
+Expected values are worked out by hand from docs/contract.md, not taken from the engine.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Every recorded scenario replays to exactly its expected gestures (SPEC.md §5)."""
+"""Every recorded scenario replays to exactly its expected gestures (docs/contract.md §5)."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ replaced by recorders that validate their data with Home Assistant's own service
 so a call with data the real integration would refuse fails here too. Every call lands in
 one ordered log of ``(domain, service, data)`` tuples.
 
-Gestures reach the automations along the two paths of SPEC.md: the ``knobflow_gesture``
+Gestures reach the automations along the two paths of docs/contract.md §7: the ``knobflow_gesture``
 event (``EventPath``) and a real MQTT message through a private mosquitto to Home
 Assistant's MQTT integration (``MqttPath``). Waiting is event-driven throughout: Home
 Assistant's ``async_block_till_done``, its MQTT "subscriptions processed" signal and a
@@ -63,7 +63,7 @@ TIMEOUT = 15.0  # seconds: a guard against hanging, never a pause
 
 Call = tuple[str, str, dict[str, Any]]
 
-# The built-in gesture names of SPEC.md §3.
+# The built-in gesture names of docs/contract.md §3.
 BUILTIN_GESTURES = (
     "press",
     "double_press",
@@ -133,7 +133,7 @@ class ServiceLog:
 
 
 def gesture(knob: str, name: str, t: float = 1.0, **fields: Any) -> dict[str, Any]:
-    """A gesture as SPEC.md §3 writes it: ``knob``, ``gesture``, ``t`` and its own fields."""
+    """A gesture as docs/contract.md §3 writes it: ``knob``, ``gesture``, ``t`` and its own fields."""
     return {"knob": knob, "gesture": name, "t": t, **fields}
 
 

@@ -1,4 +1,4 @@
-"""Home Assistant MQTT discovery for knobs (SPEC.md §6), without I/O.
+"""Home Assistant MQTT discovery for knobs (docs/contract.md §6), without I/O.
 
 Per knob: one device trigger per gesture name (built-in and composite) and one
 ``event`` entity with every gesture name as its ``event_types``, all attached

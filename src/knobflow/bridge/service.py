@@ -72,7 +72,7 @@ def _forget(tasks: set[asyncio.Task[Any]]) -> Callable[[asyncio.Task[Any]], None
 
 
 class Bridge:
-    """Zigbee2MQTT knob messages in, gestures, state and discovery out (SPEC.md §6).
+    """Zigbee2MQTT knob messages in, gestures, state and discovery out (docs/contract.md §6).
 
     ``on_gesture`` sees every gesture as it is made (before it is published).
     ``connected``, ``disconnected`` and ``ready`` (connected and subscribed)

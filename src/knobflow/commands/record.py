@@ -1,5 +1,5 @@
 """Record a live knob's messages (its topic and bridge/devices) to a replay file
-(SPEC.md §5), showing a running count on stderr; stop with Ctrl-C or --duration.
+(docs/contract.md §5), showing a running count on stderr; stop with Ctrl-C or --duration.
 The file replays with `knobflow replay FILE`. The broker comes from --config and
 the KNOBFLOW_MQTT_* variables, as for `knobflow run`."""
 

@@ -1,4 +1,4 @@
-"""Feed a recorded message stream (JSON Lines, SPEC.md §5) through the engine on a
+"""Feed a recorded message stream (JSON Lines, docs/contract.md §5) through the engine on a
 virtual clock and print the gestures. Exit status 1 if a line was not a valid
 record (each is reported on stderr with its line number), 2 on bad arguments
 or config."""

@@ -1,5 +1,5 @@
 """Run the MQTT bridge: read the knobs' Zigbee2MQTT messages from the broker and
-publish their gestures, state and Home Assistant discovery (SPEC.md §6).
+publish their gestures, state and Home Assistant discovery (docs/contract.md §6).
 
 Without --config the defaults apply (broker localhost:1883, every ZNXNKG02LM in
 bridge/devices, discovery on); KNOBFLOW_MQTT_HOST, _PORT, _USERNAME and

@@ -1,4 +1,4 @@
-"""Configuration: one validated, frozen object built once at start (SPEC.md §8)."""
+"""Configuration: one validated, frozen object built once at start (docs/contract.md §8)."""
 
 from knobflow.config.errors import ConfigError
 from knobflow.config.load import apply_env, config_from_mapping, load_config

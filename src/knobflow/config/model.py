@@ -1,4 +1,4 @@
-"""The config file's sections (SPEC.md §8), shared by every host.
+"""The config file's sections (docs/contract.md §8), shared by every host.
 
 The engine part (timers, knobs, composites, dials) is the same everywhere; the
 bridge adds ``mqtt``, ``zigbee2mqtt``, ``output`` and ``homeassistant``.

@@ -1,4 +1,4 @@
-"""Composite gestures: named sequences of built-in gestures (SPEC.md §4)."""
+"""Composite gestures: named sequences of built-in gestures (docs/contract.md §4)."""
 
 from __future__ import annotations
 

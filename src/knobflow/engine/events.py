@@ -1,4 +1,4 @@
-"""Knob events: the device vocabulary after parsing (SPEC.md §2)."""
+"""Knob events: the device vocabulary after parsing (docs/contract.md §2)."""
 
 from __future__ import annotations
 

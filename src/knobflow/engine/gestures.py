@@ -1,4 +1,4 @@
-"""Gestures: what knobflow emits (SPEC.md §3)."""
+"""Gestures: what knobflow emits (docs/contract.md §3)."""
 
 from __future__ import annotations
 
@@ -92,7 +92,7 @@ class Gesture:
 
     ``knob``, ``gesture`` and ``t`` are always there; ``fields`` holds the
     gesture's extra fields (``delta``, ``angle``, ``reason``, ...) in the order
-    SPEC.md lists them. Treat ``fields`` as read-only.
+    docs/contract.md §3 lists them. Treat ``fields`` as read-only.
     """
 
     knob: str
@@ -101,7 +101,7 @@ class Gesture:
     fields: Mapping[str, Any]
 
     def to_dict(self) -> dict[str, Any]:
-        """The gesture as the JSON object of SPEC.md §3."""
+        """The gesture as the JSON object of docs/contract.md §3."""
         out: dict[str, Any] = {"knob": self.knob, "gesture": str(self.gesture), "t": self.t}
         out.update(self.fields)
         return out

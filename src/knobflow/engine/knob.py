@@ -1,4 +1,4 @@
-"""One knob: its button and dial lifecycles and the gestures they make (SPEC.md §3).
+"""One knob: its button and dial lifecycles and the gestures they make (docs/contract.md §3).
 
 A :class:`Knob` is the model of both shared lifecycle machines
 (:mod:`knobflow.engine.lifecycle`). Its state changes go through the machines'
@@ -285,7 +285,7 @@ class Knob:
 
     def _change_family(self, event: KnobEvent, held: bool, now: int, out: list[Gesture]) -> None:
         """Close the open rotation (button change) and open the other family with
-        this frame, counting from the previous frame (SPEC.md §3)."""
+        this frame, counting from the previous frame (docs/contract.md §3)."""
         self._close(now, "button_change", out)
         self._begin(held, now, base=self._angle)
         angle = event.angle if event.angle is not None else self._angle

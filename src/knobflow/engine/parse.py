@@ -1,4 +1,4 @@
-"""Parsing Zigbee2MQTT messages of the knob (SPEC.md §2).
+"""Parsing Zigbee2MQTT messages of the knob (docs/contract.md §2).
 
 Pure functions: a payload in, a :class:`~knobflow.engine.events.Parsed` out.
 Nothing here raises on bad input; rejections carry a short reason.
@@ -150,7 +150,7 @@ def parse_payload(payload: Any, retain: bool = False) -> Parsed:
 
 
 def parse_object(obj: dict[str, Any], retain: bool = False) -> Parsed:
-    """Validate a decoded Z2M message (SPEC.md §3, precise rule 9)."""
+    """Validate a decoded Z2M message (docs/contract.md §3, precise rule 9)."""
     event, telemetry, error = parse_fields(obj, retain)
     if error is not None:
         return Parsed(error=error)

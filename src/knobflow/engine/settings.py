@@ -1,4 +1,4 @@
-"""Per-knob settings of the engine (SPEC.md §3 "Lifecycle and timers")."""
+"""Per-knob settings of the engine (docs/contract.md §3 "Lifecycle and timers")."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ class DialSettings:
 
 @dataclass(frozen=True, slots=True)
 class KnobSettings:
-    """Timers and thresholds of one knob; the defaults are SPEC.md's."""
+    """Timers and thresholds of one knob; the defaults are those of docs/contract.md §3."""
 
     rotation_timeout_ms: float = 1500
     settle_ms: float = 300

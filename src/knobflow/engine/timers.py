@@ -1,6 +1,6 @@
 """Deadlines on the engine's clock, in integer microseconds.
 
-Times that agree to within a microsecond are equal (SPEC.md §3, rule 8), so
+Times that agree to within a microsecond are equal (docs/contract.md §3, rule 8), so
 the engine turns every time into whole microseconds once, on entry.
 """
 

@@ -1,6 +1,6 @@
 """Each Home Assistant host's config source, adapted to the shared config model.
 
-The engine part (timers, knobs, composites, ``zigbee2mqtt``) is SPEC.md §8's,
+The engine part (timers, knobs, composites, ``zigbee2mqtt``) is docs/contract.md §8's,
 validated by :func:`knobflow.config.config_from_mapping`; each host adds a few
 keys of its own and has no use for some of the bridge's sections.
 """

@@ -3,7 +3,7 @@
 The pyscript app and the AppDaemon app are thin shims around one
 :class:`HostRuntime`: it owns the engine, knows which topics to listen to,
 keeps the one wake-up a host needs for the engine's timers, and turns gestures
-into ``knobflow_gesture`` event data and SPEC.md §6 messages. Hosts bring the
+into ``knobflow_gesture`` event data and docs/contract.md §6 messages. Hosts bring the
 clock (``time.time()``), the subscriptions, the sleeping and the delivery.
 
     runtime = HostRuntime.from_mapping(app_config, "pyscript.apps.knobflow")
@@ -24,9 +24,9 @@ from knobflow.output import gesture_payload, gesture_topic
 __all__ = ["EVENT_TYPE", "HostRuntime", "TopicChanges"]
 
 EVENT_TYPE = "knobflow_gesture"
-"""The Home Assistant event hosts fire for each gesture (SPEC.md §7)."""
+"""The Home Assistant event hosts fire for each gesture (docs/contract.md §7)."""
 
-# Deadlines within a microsecond are the same deadline (SPEC.md §3, rule 8).
+# Deadlines within a microsecond are the same deadline (docs/contract.md §3, rule 8).
 _SAME = 1e-6
 
 
@@ -147,7 +147,7 @@ class HostRuntime:
         return {key: _plain(value) for key, value in gesture.to_dict().items()}
 
     def message(self, gesture: Gesture) -> tuple[str, str]:
-        """The gesture's MQTT message (SPEC.md §6): ``(<out>/<knob>/gesture, JSON text)``."""
+        """The gesture's MQTT message (docs/contract.md §6): ``(<out>/<knob>/gesture, JSON text)``."""
         return gesture_topic(self.output_base, gesture.knob), gesture_payload(gesture)
 
 
