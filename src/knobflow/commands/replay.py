@@ -94,7 +94,7 @@ def _flow_printer(
 ) -> tuple[Callable[[Gesture], None], Callable[[], None]]:
     """``emit`` and ``finish`` for ``--flows``: each gesture through the flows, on the replay's
     clock (held-back messages come out when their interval ends)."""
-    from knobflow.bridge.service import build_flows
+    from knobflow.flows import build_flows
 
     flows = build_flows(config, source)
     out = sys.stdout

@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
         from knobflow.bridge.connect import broker_settings
 
         settings = broker_settings(config, source)
-        from knobflow.bridge.service import build_flows
+        from knobflow.flows import build_flows
 
         flows = build_flows(config, source)
     except ConfigError as err:
