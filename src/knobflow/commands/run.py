@@ -25,6 +25,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from knobflow.commands._extra import missing
+
+    if missing("run", "aiomqtt", "jinja2"):
+        return EXIT_CONFIG
     from knobflow.config import ConfigError, apply_env, load_config
 
     source = str(args.config) if args.config else "environment"
