@@ -15,7 +15,9 @@ A thin asyncio shell around the engine, one concept per module:
 - :mod:`knobflow.bridge.discovery` — Home Assistant discovery messages (pure functions);
 - :mod:`knobflow.bridge.outbox` — the bounded queue of messages waiting for the broker;
 - :mod:`knobflow.bridge.timers` — the clock and the engine's one deadline timer;
-- :mod:`knobflow.bridge.jsontext` — the JSON text of gestures and states, fast.
+- :mod:`knobflow.bridge.events` — what the bridge publishes, for listeners in its loop.
+
+JSON text is :mod:`knobflow.jsonio`'s, as everywhere in knobflow.
 
 Only :mod:`~knobflow.bridge.service`, :mod:`~knobflow.bridge.receiver` and
 :mod:`~knobflow.bridge.publisher` need ``aiomqtt`` (the ``bridge`` extra); the other

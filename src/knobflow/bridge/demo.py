@@ -22,6 +22,7 @@ from knobflow.bridge.embedded import EmbeddedBroker
 from knobflow.bridge.service import Bridge
 from knobflow.config import Config, apply_env, config_from_mapping
 from knobflow.engine import Gesture
+from knobflow.jsonio import loads
 from knobflow.output import gesture_topic
 from knobflow.simulate import DEMO_COMPOSITES, SimulatedKnob, demo_session, devices_step
 from knobflow.textformat import format_gesture
@@ -169,12 +170,10 @@ class _Demo:
             await client.publish(step.topic, step.payload, retain=step.retain)
 
     async def _watch(self, client: aiomqtt.Client) -> None:
-        import json
-
         async for message in client.messages:
             if not isinstance(message.payload, bytes):
                 continue
-            data: dict[str, Any] = json.loads(message.payload)
+            data: dict[str, Any] = loads(message.payload)
             name = str(data.pop("gesture"))
             knob = str(data.pop("knob"))
             t = float(data.pop("t")) - self.t0

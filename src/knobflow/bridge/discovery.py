@@ -20,7 +20,6 @@ knob joins its Zigbee2MQTT device.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from typing import Any
 from knobflow import __version__
 from knobflow.bridge.outbox import Publication
 from knobflow.engine import BUILTIN_GESTURES, DeviceInfo
+from knobflow.jsonio import dumps
 from knobflow.output import OFFLINE, ONLINE, gesture_topic, status_topic
 
 __all__ = [
@@ -142,7 +142,7 @@ def event_config(knob: DeviceInfo, settings: DiscoverySettings) -> dict[str, Any
 
 
 def _dumps(config: dict[str, Any]) -> str:
-    return json.dumps(config, separators=(",", ":"), ensure_ascii=False)
+    return dumps(config)
 
 
 def knob_configs(knob: DeviceInfo, settings: DiscoverySettings) -> dict[str, str]:

@@ -6,9 +6,17 @@ the system picks, never a well-known port on every interface.
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 __all__ = ["EmbeddedBroker"]
+
+
+def _free_port(host: str) -> int:
+    """A port the system has free on ``host`` now (amqtt tells no bound port publicly)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
 
 
 class EmbeddedBroker:
@@ -22,8 +30,9 @@ class EmbeddedBroker:
     async def start(self) -> EmbeddedBroker:
         from amqtt.broker import Broker  # heavy: only when a broker is wanted
 
+        port = _free_port(self.host)
         config = {
-            "listeners": {"default": {"type": "tcp", "bind": f"{self.host}:0"}},
+            "listeners": {"default": {"type": "tcp", "bind": f"{self.host}:{port}"}},
             "plugins": {
                 "amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}
             },
@@ -31,8 +40,7 @@ class EmbeddedBroker:
         broker = Broker(config)
         await broker.start()
         self._broker = broker
-        server = broker._servers["default"].instance
-        self.port = int(server.sockets[0].getsockname()[1])
+        self.port = port
         return self
 
     async def stop(self) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import signal
 import time
 from collections.abc import Callable, Sequence
@@ -13,16 +12,10 @@ from typing import Any, TextIO
 import aiomqtt
 
 from knobflow.bridge.connect import BrokerSettings, explain
+from knobflow.jsonio import loads
 from knobflow.replay import Record, write_record
 
 __all__ = ["Recorder", "payload_value"]
-
-
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-_DECODER = json.JSONDecoder(parse_constant=_no_constants)
 
 
 def payload_value(payload: bytes) -> Any:
@@ -32,8 +25,8 @@ def payload_value(payload: bytes) -> Any:
     except UnicodeDecodeError:
         return payload.decode("utf-8", "replace")
     try:
-        return _DECODER.decode(text)
-    except (ValueError, RecursionError):
+        return loads(text)
+    except ValueError:
         return text
 
 

@@ -9,12 +9,11 @@ knob list is known gives each knob its values back (and unsubscribes).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from knobflow.config import Config
 from knobflow.engine import Engine
-from knobflow.engine.parse import MAX_PAYLOAD_BYTES
+from knobflow.jsonio import MAX_PAYLOAD_BYTES, loads
 
 __all__ = ["DialRestore"]
 
@@ -46,8 +45,8 @@ class DialRestore:
 
     def _keep(self, name: str, payload: bytes) -> None:
         try:
-            state = json.loads(payload)
-        except (ValueError, RecursionError):
+            state = loads(payload)
+        except ValueError:
             return
         if isinstance(state, dict):
             values = {k: state[k] for k in DIAL_KEYS if k in state}

@@ -7,8 +7,12 @@ connection feeds it messages (:meth:`Router.receive`, then
 :meth:`Router.received` once per batch read from the socket) and drains its
 outbox; :meth:`Router.handle` is one message as a batch of its own.
 
-States are published once per batch: a burst of frames of one knob makes one
-retained state message (the outbox keeps only the newest per topic anyway).
+States are published once per batch, and only when they changed in a way
+their readers use (:mod:`knobflow.bridge._state`); when the knob list is known
+is the start-up's concern (:mod:`knobflow.bridge._startup`).
+
+Code in the bridge's event loop sees what is published through
+:meth:`Router.listen` (:mod:`knobflow.bridge.events`).
 """
 
 from __future__ import annotations
@@ -17,24 +21,25 @@ import asyncio
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable
+from typing import Any
 
+from knobflow.bridge._startup import DEVICES_GRACE, Startup, Step
+from knobflow.bridge._state import KnobStates
 from knobflow.bridge.discovery import DiscoveryPlan, DiscoverySettings
-from knobflow.bridge.jsontext import compact, compact_sorted
+from knobflow.bridge.events import BridgeEvent, GesturePublished, Listener, StateChanged
 from knobflow.bridge.outbox import Outbox, Publication
 from knobflow.bridge.report import knobs_line
 from knobflow.bridge.restore import DialRestore
 from knobflow.bridge.timers import Clock, DeadlineTimer
 from knobflow.config import Config
 from knobflow.engine import BUILTIN_GESTURES, Engine, Gesture, RegistryChange
-from knobflow.engine.parse import MAX_PAYLOAD_BYTES
 from knobflow.flows import FlowRunner, Outgoing
+from knobflow.jsonio import MAX_PAYLOAD_BYTES, dumps
 from knobflow.output import ONLINE, gesture_topic, state_topic, status_topic
 
 __all__ = ["DEVICES_GRACE", "Router"]
 
 log = logging.getLogger("knobflow.bridge")
-
-DEVICES_GRACE = 0.5  # first discovery waits this long for the retained bridge/devices
 
 
 class Router:
@@ -42,6 +47,7 @@ class Router:
 
     ``wake`` is called whenever the outbox gets something; ``unsubscribe``
     when the dial values are restored and their filter is no longer needed.
+    ``clock`` gives the engine's time (tests bring their own).
     """
 
     def __init__(
@@ -54,14 +60,14 @@ class Router:
         on_gesture: Callable[[Gesture], None] | None,
         wake: Callable[[], None],
         unsubscribe: Callable[[str], None],
+        clock: Clock | None = None,
     ) -> None:
         self.engine = Engine(config.engine_config(), on_devices=self._on_devices)
         self.flows = flows
         self.outbox = outbox
         self.counters = counters
-        self.clock = Clock()
+        self.clock = clock if clock is not None else Clock()
         self.timer = DeadlineTimer(self.clock, self._on_timer)
-        self._on_gesture = on_gesture
         self._wake = wake
         self._unsubscribe = unsubscribe
         self._out = config.output.base_topic
@@ -76,15 +82,37 @@ class Router:
         if ha.discovery:
             gestures = BUILTIN_GESTURES + tuple(config.composites)
             self.discovery = DiscoveryPlan(DiscoverySettings(ha.prefix, self._out, gestures))
-        self._discovery_live = False  # first discovery sent (bridge/devices seen, or grace over)
         self._restore = DialRestore(config)
-        self._settled = False  # the knob list is known: bridge/devices read, or the grace is over
-        self._devices_seen = False
+        self.startup = Startup()
         self._grace: asyncio.TimerHandle | None = None
-        self._last_state: dict[str, str] = {}
+        self.states = KnobStates(self.engine.knob_state, self._publish_state)
         self._touched: set[str] = set()  # knobs whose state may have changed in this batch
         self._gesture_topics: dict[str, str] = {}
         self._state_topics: dict[str, str] = {}
+        self._listeners: list[Listener] = []
+        if on_gesture is not None:
+            self.listen(_gestures_to(on_gesture))
+
+    # -- in-process hooks -------------------------------------------------------------
+
+    def listen(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener`` with every gesture and state the bridge publishes from now on
+        (:mod:`knobflow.bridge.events`); returns the function that stops it."""
+        self._listeners.append(listener)
+
+        def stop() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return stop
+
+    def _tell(self, event: BridgeEvent) -> None:
+        for listener in self._listeners:
+            try:
+                listener(event)
+            except Exception:
+                self.counters["errors"] += 1
+                log.exception("a listener of the bridge failed")
 
     # -- a session ------------------------------------------------------------------
 
@@ -102,11 +130,12 @@ class Router:
     def session_started(self) -> None:
         """Queue what a fresh session needs: status, states, discovery."""
         self._enqueue(Publication(self.status_topic, ONLINE, retain=True, qos=1))
+        now = self.clock.now()
         for name in list(self.engine.knobs):
-            self._publish_state(name, force=True)
-        if self.discovery is not None and self._discovery_live:
+            self.states.update(name, now, force=True)
+        if self.discovery is not None and self.startup.settled:
             self._enqueue_all(self.discovery.everything())
-        if not self._settled and self._grace is None:
+        if self.startup.session_started() is Step.START_GRACE:
             loop = asyncio.get_running_loop()
             self._grace = loop.call_later(DEVICES_GRACE, self._grace_over)
 
@@ -149,8 +178,9 @@ class Router:
         touched = self._touched
         touched.update(self.engine.take_fired())  # a timer may change a state, gesture or not
         if touched:
+            now, update = self.clock.now(), self.states.update
             for name in touched:
-                self._publish_state(name)
+                update(name, now)
             touched.clear()
 
     def _handle(self, topic: str, payload: bytes, retain: bool) -> None:
@@ -195,6 +225,7 @@ class Router:
         try:
             self._emit(self.engine.tick(now))
             self._publish_touched()
+            self.states.tick(now)
             if self.flows is not None:
                 self._enqueue_flows(self.flows.tick(now))
         except Exception:  # a bug: keep the timers running
@@ -204,10 +235,13 @@ class Router:
         self._arm()
 
     def _arm(self) -> None:
-        """The one timer at the earliest deadline: the engine's, or a throttled flow's."""
+        """The one timer at the earliest deadline: the engine's, a throttled flow's, or a
+        held-back state's."""
         deadline = self.engine.next_deadline()
         if self.flows is not None and (held := self.flows.next_deadline()) is not None:
             deadline = held if deadline is None else min(deadline, held)
+        if (state := self.states.next_deadline()) is not None:
+            deadline = state if deadline is None else min(deadline, state)
         self.timer.arm(deadline)
 
     # -- publishing -------------------------------------------------------------------
@@ -215,14 +249,15 @@ class Router:
     def _emit(self, gestures: list[Gesture]) -> None:
         outbox, qos, flows = self.outbox, self._qos, self.flows
         topics = self._gesture_topics
+        tell = self._tell if self._listeners else None
         for gesture in gestures:
-            if self._on_gesture is not None:
-                self._on_gesture(gesture)
             knob = gesture.knob
             topic = topics.get(knob)
             if topic is None:
                 topic = topics[knob] = gesture_topic(self._out, knob)
-            outbox.put(Publication(topic, compact(gesture.to_dict()), False, qos))
+            if tell is not None:
+                tell(GesturePublished(gesture, topic))
+            outbox.put(Publication(topic, dumps(gesture.to_dict()), False, qos))
             self._touched.add(knob)
             if flows is not None:
                 self._enqueue_flows(flows.feed(gesture))
@@ -232,18 +267,13 @@ class Router:
         for message in messages:
             self._enqueue(Publication(message.topic, message.payload, message.retain, message.qos))
 
-    def _publish_state(self, name: str, *, force: bool = False) -> None:
-        state = self.engine.knob_state(name)
-        if state is None:  # not a knob (or not seen yet): nothing kept
-            return
-        text = compact_sorted(state)
-        if not force and self._last_state.get(name) == text:
-            return
-        self._last_state[name] = text
+    def _publish_state(self, name: str, state: dict[str, Any]) -> None:
         topic = self._state_topics.get(name)
         if topic is None:
             topic = self._state_topics[name] = state_topic(self._out, name)
-        self._enqueue(Publication(topic, text, retain=True))
+        if self._listeners:
+            self._tell(StateChanged(name, state, topic))
+        self._enqueue(Publication(topic, dumps(state), retain=True))
 
     def _enqueue(self, pub: Publication) -> None:
         self.outbox.put(pub)
@@ -258,7 +288,7 @@ class Router:
 
     def _on_devices(self, change: RegistryChange) -> None:
         for device in change.removed:
-            self._last_state.pop(device.name, None)
+            self.states.forget(device.name)
             self._gesture_topics.pop(device.name, None)
             self._state_topics.pop(device.name, None)
         if len(change.added) > 3:
@@ -269,33 +299,39 @@ class Router:
                 log.info("knob %r found (IEEE %s)", device.name, device.ieee or "unknown")
         for device in change.removed:
             log.info("knob %r left bridge/devices", device.name)
-        if self._discovery_live:
+        if self.startup.settled:
             self._sync_discovery()
 
     def _devices_listed(self) -> None:
-        if not self._devices_seen:
-            self._devices_seen = True
+        step = self.startup.devices_listed()
+        self._end_grace()
+        if step is not Step.NONE:
             log.info("%s", knobs_line(list(self.engine.knobs)))
-        self._settled = True
-        self._restore_dials()
+        if step is Step.SETTLE:
+            self._restore_dials()
         self._sync_discovery()
 
     def _grace_over(self) -> None:
         self._grace = None
-        self._settled = True
-        if not self._devices_seen:
+        if self.startup.grace_over() is Step.SETTLE:
             log.info("no %s yet; %s", self._devices_topic, knobs_line(list(self.engine.knobs)))
-        self._restore_dials()
-        if not self._discovery_live:
+            self._restore_dials()
             self._sync_discovery()
+            self._arm()
+
+    def _end_grace(self) -> None:
+        if self._grace is not None:
+            self._grace.cancel()
+            self._grace = None
 
     def _restore_dials(self) -> None:
         """The knob list is known: give each knob its dial values, stop listening for them."""
         if not self._restore.active:
             return
         restored = self._restore.apply(self.engine)
+        now = self.clock.now()
         for name in restored:
-            self._publish_state(name)
+            self.states.update(name, now)
         if restored:
             log.info("dial values restored from the retained state of: %s", ", ".join(restored))
         self._unsubscribe(self._restore.filter)
@@ -303,9 +339,13 @@ class Router:
     def _sync_discovery(self) -> None:
         if self.discovery is None:
             return
-        if self._grace is not None:
-            self._grace.cancel()
-            self._grace = None
-        self._discovery_live = True
         knobs = self.engine.knobs.values()
-        self._enqueue_all(self.discovery.update(knobs, complete=self._devices_seen))
+        self._enqueue_all(self.discovery.update(knobs, complete=self.startup.listed))
+
+
+def _gestures_to(on_gesture: Callable[[Gesture], None]) -> Listener:
+    def listener(event: BridgeEvent) -> None:
+        if isinstance(event, GesturePublished):
+            on_gesture(event.gesture)
+
+    return listener

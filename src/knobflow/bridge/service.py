@@ -34,10 +34,10 @@ from knobflow.bridge.report import counter_text, start_line
 from knobflow.bridge.router import Router
 from knobflow.config import Config
 from knobflow.engine import Gesture
-from knobflow.flows import FlowRunner
+from knobflow.flows import FlowRunner, build_flows
 from knobflow.output import OFFLINE
 
-__all__ = ["BACKOFF_FIRST", "BACKOFF_MAX", "Bridge", "build_flows"]
+__all__ = ["BACKOFF_FIRST", "BACKOFF_MAX", "Bridge"]
 
 log = logging.getLogger("knobflow.bridge")
 
@@ -48,16 +48,6 @@ STILL_DOWN_EVERY = 60.0  # while the broker stays away, a reminder this often
 # paho leaves Nagle's algorithm on: a state message right after a gesture would wait
 # for the gesture's acknowledgement (up to 40 ms)
 SOCKET_OPTIONS = ((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),)
-
-
-def build_flows(config: Config, source: str = "config") -> FlowRunner | None:
-    """The config's flows, compiled and tried once; ``None`` when there are none.
-
-    Raises ``ConfigError`` naming ``flows[i].<key>`` for a bad rule.
-    """
-    if not config.flows:
-        return None
-    return FlowRunner.from_config(config.flows, config.composites, source=source)
 
 
 def _forget(tasks: set[asyncio.Task[Any]]) -> Callable[[asyncio.Task[Any]], None]:

@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
         config = apply_env(load_config(path))
         try:
             from knobflow.bridge.connect import broker_settings
-            from knobflow.bridge.service import build_flows
+            from knobflow.flows import build_flows
         except ImportError:  # installed without the bridge extra: the engine part only
             bridge = False
         else:

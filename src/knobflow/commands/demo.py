@@ -46,6 +46,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from knobflow.commands._extra import missing
+
+    if missing("demo", "aiomqtt", "jinja2", *(() if args.broker else ("amqtt",))):
+        return 2
     import asyncio
 
     from knobflow.bridge.connect import BrokerRefused

@@ -38,6 +38,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from knobflow.commands._extra import missing
+
+    if missing("record", "aiomqtt"):
+        return 2
     from knobflow.config import ConfigError, apply_env, load_config
     from knobflow.engine.devices import unsafe_name_reason
 

@@ -10,12 +10,15 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from knobflow.config import Config, ConfigError, load_config
 from knobflow.engine import Engine, Gesture
-from knobflow.flows import Outgoing
 from knobflow.replay import BadRecord, read_records, replay
 from knobflow.textformat import format_gesture
+
+if TYPE_CHECKING:
+    from knobflow.flows import Outgoing
 
 help = "print the gestures of a recorded message stream"
 
@@ -68,6 +71,10 @@ def run(args: argparse.Namespace) -> int:
     emit: Callable[[Gesture], None] = emit_json if args.format == "jsonl" else emit_text
     finish: Callable[[], None] = lambda: None  # noqa: E731 - nothing to finish without flows
     if args.flows:
+        from knobflow.commands._extra import missing
+
+        if missing("replay --flows", "jinja2"):
+            return 2
         try:
             emit, finish = _flow_printer(config, args.format, source)
         except ConfigError as err:
@@ -94,7 +101,7 @@ def _flow_printer(
 ) -> tuple[Callable[[Gesture], None], Callable[[], None]]:
     """``emit`` and ``finish`` for ``--flows``: each gesture through the flows, on the replay's
     clock (held-back messages come out when their interval ends)."""
-    from knobflow.bridge.service import build_flows
+    from knobflow.flows import build_flows
 
     flows = build_flows(config, source)
     out = sys.stdout

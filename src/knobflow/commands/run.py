@@ -25,6 +25,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from knobflow.commands._extra import missing
+
+    if missing("run", "aiomqtt", "jinja2"):
+        return EXIT_CONFIG
     from knobflow.config import ConfigError, apply_env, load_config
 
     source = str(args.config) if args.config else "environment"
@@ -33,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
         from knobflow.bridge.connect import broker_settings
 
         settings = broker_settings(config, source)
-        from knobflow.bridge.service import build_flows
+        from knobflow.flows import build_flows
 
         flows = build_flows(config, source)
     except ConfigError as err:
