@@ -1,4 +1,4 @@
-"""The MQTT messages knobflow publishes (docs/contract.md §6), shared by every host that publishes."""
+"""The MQTT messages knobflow publishes (docs/contract.md §6), shared by every publishing host."""
 
 from __future__ import annotations
 

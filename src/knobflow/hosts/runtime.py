@@ -147,7 +147,7 @@ class HostRuntime:
         return {key: _plain(value) for key, value in gesture.to_dict().items()}
 
     def message(self, gesture: Gesture) -> tuple[str, str]:
-        """The gesture's MQTT message (docs/contract.md §6): ``(<out>/<knob>/gesture, JSON text)``."""
+        """The gesture's MQTT message (docs/contract.md §6): ``(<out>/<knob>/gesture, JSON)``."""
         return gesture_topic(self.output_base, gesture.knob), gesture_payload(gesture)
 
 
